@@ -1,0 +1,72 @@
+package io.rewind.server;
+
+import io.rewind.server.config.ServerConfig;
+import io.rewind.server.config.ServerVersion;
+import io.rewind.server.storage.EventStorage;
+import io.rewind.server.storage.InMemoryStorage;
+import io.rewind.server.storage.RocksDbStorage;
+import io.rewind.server.transport.Transport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** A running Rewind server: storage and transport, wired from a configuration. */
+public final class RewindServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(RewindServer.class);
+
+    private final ServerConfig config;
+    private final EventStorage storage;
+    private final Transport transport;
+    private boolean closed;
+
+    private RewindServer(ServerConfig config, EventStorage storage, Transport transport) {
+        this.config = config;
+        this.storage = storage;
+        this.transport = transport;
+    }
+
+    /** Opens the storage, binds the endpoints and starts serving. */
+    public static RewindServer start(ServerConfig config) {
+        EventStorage storage = switch (config.storage()) {
+            case ROCKSDB -> RocksDbStorage.open(config.dataDir());
+            case MEMORY -> new InMemoryStorage();
+        };
+        Transport transport = new Transport(config, storage, ServerVersion.get());
+        try {
+            transport.start();
+        } catch (RuntimeException e) {
+            storage.close();
+            throw e;
+        }
+        RewindServer server = new RewindServer(config, storage, transport);
+        log.info("Rewind {} ready: commands on {}, live feed on {}, storage {}{}, fsync {}", ServerVersion.get(),
+                transport.commandEndpoint(), transport.streamEndpoint(), storage.engine(),
+                config.storage() == ServerConfig.StorageEngine.ROCKSDB ? " in " + config.dataDir() : "",
+                config.fsync().name().toLowerCase());
+        return server;
+    }
+
+    public String commandEndpoint() {
+        return transport.commandEndpoint();
+    }
+
+    public String streamEndpoint() {
+        return transport.streamEndpoint();
+    }
+
+    public ServerConfig config() {
+        return config;
+    }
+
+    /** Stops taking requests, commits and acknowledges every queued append, then closes the storage. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        log.info("Shutting down");
+        transport.close();
+        storage.close();
+        log.info("Stopped");
+    }
+}

@@ -1,0 +1,274 @@
+package io.rewind.server.config;
+
+import io.rewind.server.core.Limits;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.ArgSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+
+/**
+ * Every server option: one name, one default, one validator. Each option can also be given in the
+ * properties file named by {@code --config}, under its name without the leading dashes; the command
+ * line wins over the file.
+ */
+@Command(name = "rewind-server", mixinStandardHelpOptions = true, sortOptions = false,
+        versionProvider = ServerOptions.Version.class,
+        description = "Rewind: an event store server that talks ZeroMQ.",
+        footer = {"", "Sizes take an optional unit: 512, 64KiB, 16MiB, 1GiB (also K, M, G; powers of 1024)."})
+public final class ServerOptions {
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "Properties file with any of these options as key=value (e.g. data-dir=/var/lib/rewind).")
+    Path config;
+
+    @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "./rewind-data",
+            description = "Directory of the RocksDB store (default: ${DEFAULT-VALUE}).")
+    Path dataDir;
+
+    @Option(names = "--storage", paramLabel = "ENGINE", defaultValue = "rocksdb",
+            converter = EngineConverter.class,
+            description = "Storage engine: rocksdb or memory (default: ${DEFAULT-VALUE}).")
+    ServerConfig.StorageEngine storage;
+
+    @Option(names = "--command-endpoint", paramLabel = "ENDPOINT", defaultValue = "tcp://127.0.0.1:9090",
+            description = "Where the command ROUTER socket binds (default: ${DEFAULT-VALUE}). tcp://HOST:* picks a"
+                    + " free port.")
+    String commandEndpoint;
+
+    @Option(names = "--stream-endpoint", paramLabel = "ENDPOINT", defaultValue = "tcp://127.0.0.1:9091",
+            description = "Where the live-feed PUB socket binds (default: ${DEFAULT-VALUE}).")
+    String streamEndpoint;
+
+    @Option(names = "--fsync", paramLabel = "MODE", defaultValue = "always", converter = FsyncConverter.class,
+            description = "always: acknowledge appends once synced to disk; never: once written to the OS"
+                    + " (default: ${DEFAULT-VALUE}).")
+    ServerConfig.FsyncMode fsync;
+
+    @Option(names = "--max-message-size", paramLabel = "SIZE", defaultValue = "64MiB", converter = SizeConverter.class,
+            description = "Largest request message; larger ones are dropped by ZeroMQ before being buffered"
+                    + " (default: ${DEFAULT-VALUE}).")
+    long maxMessageSize;
+
+    @Option(names = "--max-event-size", paramLabel = "SIZE", defaultValue = "1MiB", converter = SizeConverter.class,
+            description = "Largest event: type, data and metadata together (default: ${DEFAULT-VALUE}).")
+    long maxEventSize;
+
+    @Option(names = "--max-events-per-append", paramLabel = "N", defaultValue = "10000",
+            description = "Most events in one append (default: ${DEFAULT-VALUE}).")
+    int maxEventsPerAppend;
+
+    @Option(names = "--max-append-size", paramLabel = "SIZE", defaultValue = "16MiB", converter = SizeConverter.class,
+            description = "Largest append, all its events together (default: ${DEFAULT-VALUE}).")
+    long maxAppendSize;
+
+    @Option(names = "--max-read-page", paramLabel = "N", defaultValue = "4096",
+            description = "Most events in one read reply (default: ${DEFAULT-VALUE}).")
+    int maxReadPage;
+
+    @Option(names = "--max-read-page-size", paramLabel = "SIZE", defaultValue = "4MiB", converter = SizeConverter.class,
+            description = "Largest read reply, in event bytes; a reply always holds at least one event"
+                    + " (default: ${DEFAULT-VALUE}).")
+    long maxReadPageSize;
+
+    @Option(names = "--queue-capacity", paramLabel = "N", defaultValue = "10000",
+            description = "Most appends waiting to be committed; beyond it appends get UNAVAILABLE"
+                    + " (default: ${DEFAULT-VALUE}).")
+    int queueCapacity;
+
+    @Option(names = "--feed-high-water-mark", paramLabel = "N", defaultValue = "100000",
+            description = "Live-feed messages queued per subscriber before ZeroMQ drops for it"
+                    + " (default: ${DEFAULT-VALUE}).")
+    int feedHighWaterMark;
+
+    /**
+     * Parses the command line (and the --config file it names) into a configuration.
+     *
+     * @return null when --help or --version was asked for and printed
+     * @throws ParameterException naming the option and value that are wrong
+     */
+    public static ServerConfig parse(String... args) {
+        ServerOptions options = new ServerOptions();
+        CommandLine commandLine = new CommandLine(options).setCaseInsensitiveEnumValuesAllowed(true);
+        Path configFile = findConfigArgument(args);
+        if (configFile != null) {
+            commandLine.setDefaultValueProvider(new FileDefaults(commandLine, configFile));
+        }
+        commandLine.parseArgs(args);
+        if (commandLine.isUsageHelpRequested()) {
+            commandLine.usage(System.out);
+            return null;
+        }
+        if (commandLine.isVersionHelpRequested()) {
+            commandLine.printVersionHelp(System.out);
+            return null;
+        }
+        return options.validate(commandLine);
+    }
+
+    /** The usage text, for error messages. */
+    public static String usageHint() {
+        return "Try 'java -jar rewind-server.jar --help' for the options.";
+    }
+
+    private ServerConfig validate(CommandLine commandLine) {
+        checkEndpoint(commandLine, "--command-endpoint", commandEndpoint);
+        checkEndpoint(commandLine, "--stream-endpoint", streamEndpoint);
+        if (commandEndpoint.equals(streamEndpoint) && !commandEndpoint.endsWith(":*")) {
+            throw new ParameterException(commandLine, "--command-endpoint and --stream-endpoint must differ, both are "
+                    + commandEndpoint);
+        }
+        checkRange(commandLine, "--max-event-size", maxEventSize, 1, 1L << 30);
+        checkRange(commandLine, "--max-events-per-append", maxEventsPerAppend, 1, 1_000_000);
+        checkRange(commandLine, "--max-append-size", maxAppendSize, maxEventSize, 1L << 30);
+        checkRange(commandLine, "--max-message-size", maxMessageSize, maxAppendSize + (64 << 10), 2L << 30);
+        checkRange(commandLine, "--max-read-page", maxReadPage, 1, 1_000_000);
+        checkRange(commandLine, "--max-read-page-size", maxReadPageSize, 1, 1L << 30);
+        checkRange(commandLine, "--queue-capacity", queueCapacity, 1, 10_000_000);
+        checkRange(commandLine, "--feed-high-water-mark", feedHighWaterMark, 1, 100_000_000);
+        Limits limits = new Limits(Limits.STREAM_NAME_BYTES_CAP, (int) maxEventSize, maxEventsPerAppend,
+                maxAppendSize, maxReadPage, maxReadPageSize);
+        return new ServerConfig(dataDir.toAbsolutePath().normalize(), storage, commandEndpoint, streamEndpoint,
+                fsync, maxMessageSize, limits, queueCapacity, feedHighWaterMark);
+    }
+
+    private static final Pattern ENDPOINT = Pattern.compile("(tcp)://(\\[[0-9a-fA-F:.]+]|[^:/\\s]+):(\\*|\\d{1,5})"
+            + "|(ipc|inproc)://\\S+");
+
+    private static void checkEndpoint(CommandLine commandLine, String option, String value) {
+        Matcher matcher = ENDPOINT.matcher(value);
+        boolean valid = matcher.matches();
+        if (valid && matcher.group(3) != null && !matcher.group(3).equals("*")) {
+            int port = Integer.parseInt(matcher.group(3));
+            valid = port >= 1 && port <= 65535;
+        }
+        if (!valid) {
+            throw new ParameterException(commandLine, "Invalid value for option '" + option + "': '" + value
+                    + "' is not a ZeroMQ endpoint like tcp://127.0.0.1:9090, tcp://*:9090, tcp://127.0.0.1:*"
+                    + " or ipc:///path");
+        }
+    }
+
+    private static void checkRange(CommandLine commandLine, String option, long value, long min, long max) {
+        if (value < min || value > max) {
+            throw new ParameterException(commandLine, "Invalid value for option '" + option + "': " + value
+                    + " is outside the allowed range " + min + ".." + max);
+        }
+    }
+
+    private static Path findConfigArgument(String... args) {
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--config") && i + 1 < args.length) {
+                return Path.of(args[i + 1]);
+            }
+            if (args[i].startsWith("--config=")) {
+                return Path.of(args[i].substring("--config=".length()));
+            }
+        }
+        return null;
+    }
+
+    /** Defaults taken from the properties file; unknown keys are errors, not silently ignored. */
+    private static final class FileDefaults implements CommandLine.IDefaultValueProvider {
+        private final Map<String, String> values = new LinkedHashMap<>();
+
+        FileDefaults(CommandLine commandLine, Path file) {
+            Properties properties = new Properties();
+            try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+                properties.load(reader);
+            } catch (IOException e) {
+                throw new ParameterException(commandLine, "Cannot read the file of option '--config': " + file
+                        + " (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")");
+            }
+            Set<String> known = new TreeSet<>();
+            for (OptionSpec option : commandLine.getCommandSpec().options()) {
+                known.add(option.longestName().substring(2));
+            }
+            known.removeAll(Set.of("config", "help", "version"));
+            for (String key : properties.stringPropertyNames()) {
+                if (!known.contains(key)) {
+                    throw new ParameterException(commandLine, "Unknown option '" + key + "' in config file " + file
+                            + "; known options: " + String.join(", ", known));
+                }
+                values.put(key, properties.getProperty(key).trim());
+            }
+        }
+
+        @Override
+        public String defaultValue(ArgSpec argSpec) {
+            if (argSpec instanceof OptionSpec option) {
+                String value = values.get(option.longestName().substring(2));
+                if (value != null) {
+                    return value;
+                }
+            }
+            return argSpec.defaultValue();
+        }
+    }
+
+    /** Parses sizes such as 512, 64KiB, 16MiB, 1G. */
+    static final class SizeConverter implements CommandLine.ITypeConverter<Long> {
+        private static final Pattern SIZE = Pattern.compile("(\\d{1,12})\\s*([KMG]?)(I?B)?");
+
+        @Override
+        public Long convert(String value) {
+            Matcher matcher = SIZE.matcher(value.trim().toUpperCase(Locale.ROOT));
+            if (!matcher.matches()) {
+                throw new CommandLine.TypeConversionException("'" + value
+                        + "' is not a size such as 1048576, 1024KiB or 1MiB");
+            }
+            int shift = switch (matcher.group(2)) {
+                case "K" -> 10;
+                case "M" -> 20;
+                case "G" -> 30;
+                default -> 0;
+            };
+            return Long.parseLong(matcher.group(1)) << shift;
+        }
+    }
+
+    static final class EngineConverter implements CommandLine.ITypeConverter<ServerConfig.StorageEngine> {
+        @Override
+        public ServerConfig.StorageEngine convert(String value) {
+            return switch (value.trim().toLowerCase(Locale.ROOT)) {
+                case "rocksdb" -> ServerConfig.StorageEngine.ROCKSDB;
+                case "memory" -> ServerConfig.StorageEngine.MEMORY;
+                default -> throw new CommandLine.TypeConversionException("'" + value
+                        + "' is not a storage engine; use rocksdb or memory");
+            };
+        }
+    }
+
+    static final class FsyncConverter implements CommandLine.ITypeConverter<ServerConfig.FsyncMode> {
+        @Override
+        public ServerConfig.FsyncMode convert(String value) {
+            return switch (value.trim().toLowerCase(Locale.ROOT)) {
+                case "always" -> ServerConfig.FsyncMode.ALWAYS;
+                case "never" -> ServerConfig.FsyncMode.NEVER;
+                default -> throw new CommandLine.TypeConversionException("'" + value
+                        + "' is not an fsync mode; use always or never");
+            };
+        }
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"rewind-server " + ServerVersion.get()};
+        }
+    }
+}

@@ -1,0 +1,112 @@
+package io.rewind.server.storage;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.UUID;
+
+/**
+ * The on-disk encoding of events and index entries. Keys are big-endian so that RocksDB's bytewise
+ * order is numeric order.
+ *
+ * <pre>
+ * event value: u8 format(1) | uuid(16) | stream version(8) | commit micros(8)
+ *              | u16 stream length | stream | u32 type length | type
+ *              | u32 data length | data | u32 metadata length | metadata
+ * stream index key: stream UTF-8 | 0x00 | version(8)      (names have no NUL, so this is prefix-free)
+ * event id value:   global position(8) | stream version(8) | stream UTF-8
+ * </pre>
+ */
+final class EventCodec {
+    private static final byte FORMAT = 1;
+
+    private EventCodec() {}
+
+    static byte[] longKey(long value) {
+        return ByteBuffer.allocate(Long.BYTES).putLong(value).array();
+    }
+
+    static long readLong(byte[] bytes) {
+        return ByteBuffer.wrap(bytes).getLong();
+    }
+
+    static byte[] uuidKey(UUID id) {
+        return ByteBuffer.allocate(16).putLong(id.getMostSignificantBits()).putLong(id.getLeastSignificantBits())
+                .array();
+    }
+
+    /** The prefix every index key of a stream starts with: name and NUL. */
+    static byte[] streamPrefix(String stream) {
+        byte[] name = stream.getBytes(StandardCharsets.UTF_8);
+        byte[] prefix = new byte[name.length + 1];
+        System.arraycopy(name, 0, prefix, 0, name.length);
+        return prefix;
+    }
+
+    static byte[] streamKey(byte[] prefix, long version) {
+        return ByteBuffer.allocate(prefix.length + Long.BYTES).put(prefix).putLong(version).array();
+    }
+
+    static long versionOfStreamKey(byte[] key) {
+        return ByteBuffer.wrap(key, key.length - Long.BYTES, Long.BYTES).getLong();
+    }
+
+    static byte[] encodeLocation(StoredEvent event) {
+        byte[] stream = event.stream().getBytes(StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(16 + stream.length).putLong(event.globalPosition())
+                .putLong(event.streamVersion()).put(stream).array();
+    }
+
+    static EventLocation decodeLocation(byte[] value) {
+        ByteBuffer buffer = ByteBuffer.wrap(value);
+        long position = buffer.getLong();
+        long version = buffer.getLong();
+        String stream = new String(value, 16, value.length - 16, StandardCharsets.UTF_8);
+        return new EventLocation(stream, version, position);
+    }
+
+    static byte[] encodeEvent(StoredEvent event) {
+        byte[] stream = event.stream().getBytes(StandardCharsets.UTF_8);
+        byte[] type = event.type().getBytes(StandardCharsets.UTF_8);
+        int size = 1 + 16 + 8 + 8 + 2 + stream.length + 4 + type.length + 4 + event.data().length + 4
+                + event.metadata().length;
+        ByteBuffer buffer = ByteBuffer.allocate(size);
+        buffer.put(FORMAT)
+                .putLong(event.eventId().getMostSignificantBits())
+                .putLong(event.eventId().getLeastSignificantBits())
+                .putLong(event.streamVersion())
+                .putLong(event.commitTimestampMicros())
+                .putShort((short) stream.length).put(stream)
+                .putInt(type.length).put(type)
+                .putInt(event.data().length).put(event.data())
+                .putInt(event.metadata().length).put(event.metadata());
+        return buffer.array();
+    }
+
+    static StoredEvent decodeEvent(long position, byte[] value) {
+        ByteBuffer buffer = ByteBuffer.wrap(value);
+        byte format = buffer.get();
+        if (format != FORMAT) {
+            throw new StorageException("event at global position " + position + " has unknown format " + format);
+        }
+        UUID id = new UUID(buffer.getLong(), buffer.getLong());
+        long version = buffer.getLong();
+        long micros = buffer.getLong();
+        String stream = string(buffer, Short.toUnsignedInt(buffer.getShort()));
+        String type = string(buffer, buffer.getInt());
+        byte[] data = bytes(buffer, buffer.getInt());
+        byte[] metadata = bytes(buffer, buffer.getInt());
+        return new StoredEvent(id, stream, version, position, type, data, metadata, micros);
+    }
+
+    private static String string(ByteBuffer buffer, int length) {
+        String value = new String(buffer.array(), buffer.position(), length, StandardCharsets.UTF_8);
+        buffer.position(buffer.position() + length);
+        return value;
+    }
+
+    private static byte[] bytes(ByteBuffer buffer, int length) {
+        byte[] value = new byte[length];
+        buffer.get(value);
+        return value;
+    }
+}

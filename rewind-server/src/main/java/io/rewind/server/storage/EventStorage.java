@@ -1,0 +1,54 @@
+package io.rewind.server.storage;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The narrow interface every storage engine implements.
+ *
+ * <p>Exactly one thread (the writer) calls {@link #append}; any thread may read concurrently. Reads
+ * see an append either entirely or not at all. Validation (expected versions, idempotency) is not the
+ * engine's business: the caller hands it events that already continue each stream and the global
+ * log densely.
+ */
+public interface EventStorage extends AutoCloseable {
+
+    /** Short engine name, e.g. "rocksdb". */
+    String engine();
+
+    /** The global position the next event will get, which is also the number of events stored. */
+    long nextPosition();
+
+    /** Number of streams with at least one event. */
+    long streamCount();
+
+    /** Version of the stream's last event, or -1 when the stream has none. */
+    long streamVersion(String stream);
+
+    /** Where the event with this id is stored, if it is. */
+    Optional<EventLocation> locate(java.util.UUID eventId);
+
+    /**
+     * Stores the events atomically: all or none. They must have consecutive global positions starting
+     * at {@link #nextPosition()}, and continue their streams' versions densely.
+     *
+     * @param sync whether to make the write durable (fsync) before returning
+     * @throws StorageException when nothing was stored
+     */
+    void append(List<StoredEvent> events, boolean sync);
+
+    /**
+     * Reads events of the global log from {@code fromPosition} (inclusive) in the given direction.
+     * Returns at most {@code maxCount} events and stops before exceeding {@code maxBytes} of payload,
+     * but always returns at least one event when there is one.
+     */
+    List<StoredEvent> readAll(long fromPosition, ReadDirection direction, int maxCount, long maxBytes);
+
+    /** Like {@link #readAll} over one stream, from a stream version; empty for a missing stream. */
+    List<StoredEvent> readStream(String stream, long fromVersion, ReadDirection direction, int maxCount,
+            long maxBytes);
+
+    /** Releases the engine's resources; pending writes are not the engine's concern. */
+    @Override
+    void close();
+}

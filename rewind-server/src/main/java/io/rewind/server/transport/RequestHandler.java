@@ -1,0 +1,141 @@
+package io.rewind.server.transport;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.rewind.protocol.v1.Direction;
+import io.rewind.protocol.v1.ReadRequest;
+import io.rewind.protocol.v1.ReadResponse;
+import io.rewind.protocol.v1.Request;
+import io.rewind.protocol.v1.Response;
+import io.rewind.protocol.v1.ServerInfoResponse;
+import io.rewind.server.core.AppendCommand;
+import io.rewind.server.core.AppendValidator;
+import io.rewind.server.core.AppendWriter;
+import io.rewind.server.core.ErrorCode;
+import io.rewind.server.core.Limits;
+import io.rewind.server.core.RequestException;
+import io.rewind.server.core.StreamNames;
+import io.rewind.server.storage.EventStorage;
+import io.rewind.server.storage.ReadDirection;
+import io.rewind.server.storage.StoredEvent;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns one request frame into a reply: reads and server info are answered at once, appends are
+ * validated and queued for the writer, whose commit produces their reply later.
+ */
+final class RequestHandler {
+    private static final Logger log = LoggerFactory.getLogger(RequestHandler.class);
+
+    private final EventStorage storage;
+    private final AppendWriter<ReplyTo> writer;
+    private final AppendValidator validator;
+    private final Limits limits;
+    private final String version;
+
+    RequestHandler(EventStorage storage, AppendWriter<ReplyTo> writer, Limits limits, String version) {
+        this.storage = storage;
+        this.writer = writer;
+        this.validator = new AppendValidator(limits);
+        this.limits = limits;
+        this.version = version;
+    }
+
+    /** Returns the reply now, or null when the writer will reply once the append is committed. */
+    Response handle(byte[] frame, byte[][] envelope) {
+        Request request;
+        try {
+            request = Request.parseFrom(frame);
+        } catch (InvalidProtocolBufferException e) {
+            return ProtoCodec.error(0, ErrorCode.INVALID_REQUEST,
+                    "the request frame (" + frame.length + " bytes) is not a valid rewind.v1.Request: "
+                            + e.getMessage());
+        }
+        long id = request.getRequestId();
+        try {
+            return switch (request.getOperationCase()) {
+                case APPEND -> append(request, envelope);
+                case READ -> read(id, request.getRead());
+                case SERVER_INFO -> serverInfo(id);
+                case OPERATION_NOT_SET -> ProtoCodec.error(id, ErrorCode.INVALID_REQUEST,
+                        "the request has no operation (or one this server does not know): set append, read or"
+                                + " server_info");
+            };
+        } catch (RequestException e) {
+            return ProtoCodec.toResponse(id, e.error());
+        } catch (RuntimeException e) {
+            log.error("Failed to handle a {} request", request.getOperationCase(), e);
+            return ProtoCodec.error(id, ErrorCode.INTERNAL, "server error: " + e);
+        }
+    }
+
+    private Response append(Request request, byte[][] envelope) {
+        AppendCommand command = ProtoCodec.toCommand(request.getAppend());
+        validator.validate(command);
+        if (!writer.submit(command, new ReplyTo(envelope, request.getRequestId()))) {
+            return ProtoCodec.error(request.getRequestId(), ErrorCode.UNAVAILABLE,
+                    "the server is overloaded or shutting down (" + writer.queued()
+                            + " appends queued); nothing was stored, retry later");
+        }
+        return null;
+    }
+
+    private Response read(long id, ReadRequest read) {
+        ReadDirection direction = switch (read.getDirection()) {
+            case FORWARD -> ReadDirection.FORWARD;
+            case BACKWARD -> ReadDirection.BACKWARD;
+            case UNRECOGNIZED -> throw RequestException.of(ErrorCode.INVALID_REQUEST,
+                    "unknown read direction " + read.getDirectionValue());
+        };
+        if (read.hasFrom() && read.getFrom() < 0) {
+            throw RequestException.of(ErrorCode.INVALID_REQUEST, "read 'from' must be >= 0, got " + read.getFrom());
+        }
+        int count = read.getMaxCount() == 0 ? limits.maxReadCount()
+                : (int) Math.min(Integer.toUnsignedLong(read.getMaxCount()), limits.maxReadCount());
+        boolean forward = direction == ReadDirection.FORWARD;
+        long from = read.hasFrom() ? read.getFrom() : forward ? 0 : Long.MAX_VALUE;
+        List<StoredEvent> events;
+        long head;
+        switch (read.getSourceCase()) {
+            case STREAM -> {
+                String stream = read.getStream();
+                StreamNames.validate(stream, limits.maxStreamNameBytes());
+                if (storage.streamVersion(stream) < 0) {
+                    throw RequestException.of(ErrorCode.NOT_FOUND, "stream '" + stream + "' does not exist");
+                }
+                events = storage.readStream(stream, from, direction, count, limits.maxReadBytes());
+                head = storage.streamVersion(stream);
+            }
+            case ALL -> {
+                events = storage.readAll(from, direction, count, limits.maxReadBytes());
+                head = storage.nextPosition() - 1;
+            }
+            default -> throw RequestException.of(ErrorCode.INVALID_REQUEST,
+                    "read has no source: set stream or all");
+        }
+        ReadResponse.Builder reply = ReadResponse.newBuilder();
+        for (StoredEvent event : events) {
+            reply.addEvents(ProtoCodec.toRecord(event));
+        }
+        boolean isStream = read.getSourceCase() == ReadRequest.SourceCase.STREAM;
+        long next;
+        if (events.isEmpty()) {
+            next = forward ? from : Math.min(from, head);
+        } else {
+            StoredEvent last = events.get(events.size() - 1);
+            long lastPosition = isStream ? last.streamVersion() : last.globalPosition();
+            next = forward ? lastPosition + 1 : lastPosition - 1;
+        }
+        reply.setNextFrom(next).setEndReached(forward ? next > head : next < 0);
+        return Response.newBuilder().setRequestId(id).setRead(reply).build();
+    }
+
+    private Response serverInfo(long id) {
+        return Response.newBuilder().setRequestId(id).setServerInfo(ServerInfoResponse.newBuilder()
+                .setVersion(version)
+                .setHeadPosition(storage.nextPosition() - 1)
+                .setStreamCount(storage.streamCount())
+                .setStorageEngine(storage.engine())).build();
+    }
+}
