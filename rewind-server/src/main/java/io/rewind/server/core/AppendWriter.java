@@ -128,9 +128,10 @@ public final class AppendWriter<T> implements AutoCloseable {
         } catch (RuntimeException e) {
             log.error("Could not write {} events of {} appends; rejecting them all", state.toWrite.size(),
                     group.size(), e);
+            // Rejections too: they may have been judged against appends of this group that were never stored.
             RequestError error = RequestError.of(ErrorCode.INTERNAL, "storage write failed, nothing was stored: "
                     + e.getMessage());
-            outcomes.replaceAll(o -> o.succeeded() ? AppendOutcome.failure(o.attachment(), error) : o);
+            outcomes.replaceAll(o -> AppendOutcome.failure(o.attachment(), error));
         }
         try {
             sink.committed(outcomes);

@@ -1,0 +1,91 @@
+package io.rewind.client;
+
+/**
+ * How to read a stream or the global log: direction, start, page size and how many events in all.
+ * Immutable; every method returns a new instance.
+ *
+ * <pre>{@code
+ * ReadOptions.forwards().from(100).maxCount(1_000)
+ * ReadOptions.backwards().maxCount(10)          // the ten newest events
+ * }</pre>
+ */
+public final class ReadOptions {
+    private static final long START = -1;
+
+    private final Direction direction;
+    private final long from;
+    private final int pageSize;
+    private final long maxCount;
+
+    private ReadOptions(Direction direction, long from, int pageSize, long maxCount) {
+        this.direction = direction;
+        this.from = from;
+        this.pageSize = pageSize;
+        this.maxCount = maxCount;
+    }
+
+    /** @return oldest first, from the first event, every event */
+    public static ReadOptions forwards() {
+        return new ReadOptions(Direction.FORWARDS, START, 0, Long.MAX_VALUE);
+    }
+
+    /** @return newest first, from the last event, every event */
+    public static ReadOptions backwards() {
+        return new ReadOptions(Direction.BACKWARDS, START, 0, Long.MAX_VALUE);
+    }
+
+    /** @return defaults: {@link #forwards()} */
+    public static ReadOptions defaults() {
+        return forwards();
+    }
+
+    /**
+     * @param versionOrPosition first stream version (stream reads) or global position (global-log reads)
+     *                          to return, inclusive
+     */
+    public ReadOptions from(long versionOrPosition) {
+        if (versionOrPosition < 0) {
+            throw new IllegalArgumentException("from must be >= 0, got " + versionOrPosition);
+        }
+        return new ReadOptions(direction, versionOrPosition, pageSize, maxCount);
+    }
+
+    /** @param size events fetched per request; 0 means the server's page size */
+    public ReadOptions pageSize(int size) {
+        if (size < 0) {
+            throw new IllegalArgumentException("page size must be >= 0, got " + size);
+        }
+        return new ReadOptions(direction, from, size, maxCount);
+    }
+
+    /** @param count most events to return in all */
+    public ReadOptions maxCount(long count) {
+        if (count < 0) {
+            throw new IllegalArgumentException("max count must be >= 0, got " + count);
+        }
+        return new ReadOptions(direction, from, pageSize, count);
+    }
+
+    public Direction direction() {
+        return direction;
+    }
+
+    /** @return the start, or -1 for the first event (forwards) or the last one (backwards) */
+    public long from() {
+        return from;
+    }
+
+    public int pageSize() {
+        return pageSize;
+    }
+
+    public long maxCount() {
+        return maxCount;
+    }
+
+    @Override
+    public String toString() {
+        return "ReadOptions[" + direction + ", from " + (from == START ? "the start" : from) + ", page size "
+                + (pageSize == 0 ? "server default" : pageSize) + ", max count " + maxCount + "]";
+    }
+}

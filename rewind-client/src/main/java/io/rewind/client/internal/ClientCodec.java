@@ -1,0 +1,174 @@
+package io.rewind.client.internal;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
+import io.rewind.client.AppendResult;
+import io.rewind.client.Direction;
+import io.rewind.client.EventData;
+import io.rewind.client.ExpectedVersion;
+import io.rewind.client.InvalidRequestException;
+import io.rewind.client.ReadOptions;
+import io.rewind.client.ReadPage;
+import io.rewind.client.RecordedEvent;
+import io.rewind.client.RewindException;
+import io.rewind.client.ServerErrorException;
+import io.rewind.client.ServerInfo;
+import io.rewind.client.ServerUnavailableException;
+import io.rewind.client.StreamNotFoundException;
+import io.rewind.client.TooLargeException;
+import io.rewind.client.WrongExpectedVersionException;
+import io.rewind.protocol.v1.AppendRequest;
+import io.rewind.protocol.v1.EventRecord;
+import io.rewind.protocol.v1.NewEvent;
+import io.rewind.protocol.v1.ReadRequest;
+import io.rewind.protocol.v1.ReadResponse;
+import io.rewind.protocol.v1.Request;
+import io.rewind.protocol.v1.Response;
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/** The client's one bridge between protobuf messages and its public types. */
+public final class ClientCodec {
+    private ClientCodec() {}
+
+    public static Request.Builder append(String stream, ExpectedVersion expected, List<EventData> events) {
+        AppendRequest.Builder append = AppendRequest.newBuilder().setStream(stream)
+                .setExpectedVersion(toProto(expected));
+        for (EventData event : events) {
+            NewEvent.Builder proto = NewEvent.newBuilder().setType(event.type())
+                    .setData(UnsafeByteOperations.unsafeWrap(event.data()))
+                    .setMetadata(UnsafeByteOperations.unsafeWrap(event.metadata()));
+            if (event.eventId() != null) {
+                proto.setEventId(toBytes(event.eventId()));
+            }
+            append.addEvents(proto);
+        }
+        return Request.newBuilder().setAppend(append);
+    }
+
+    /**
+     * @param stream the stream to read, or null for the global log
+     * @param from   where this page starts, -1 for the first (forwards) or last (backwards) event
+     */
+    public static Request.Builder read(String stream, ReadOptions options, long from, int maxCount) {
+        ReadRequest.Builder read = ReadRequest.newBuilder()
+                .setDirection(options.direction() == Direction.FORWARDS ? io.rewind.protocol.v1.Direction.FORWARD
+                        : io.rewind.protocol.v1.Direction.BACKWARD)
+                .setMaxCount(maxCount);
+        if (stream == null) {
+            read.setAll(ReadRequest.AllStreams.getDefaultInstance());
+        } else {
+            read.setStream(stream);
+        }
+        if (from >= 0) {
+            read.setFrom(from);
+        }
+        return Request.newBuilder().setRead(read);
+    }
+
+    public static Request.Builder serverInfo() {
+        return Request.newBuilder().setServerInfo(io.rewind.protocol.v1.ServerInfoRequest.getDefaultInstance());
+    }
+
+    public static AppendResult toAppendResult(Response response) {
+        var append = expect(response, Response.ResultCase.APPEND).getAppend();
+        return new AppendResult(append.getFirstPosition(), append.getLastPosition(), append.getNextExpectedVersion());
+    }
+
+    /** @param stream the stream that was read, or null for the global log */
+    public static ReadPage toReadPage(Response response, String stream) {
+        ReadResponse read = expect(response, Response.ResultCase.READ, stream).getRead();
+        List<RecordedEvent> events = new ArrayList<>(read.getEventsCount());
+        for (EventRecord record : read.getEventsList()) {
+            events.add(toRecordedEvent(record));
+        }
+        return new ReadPage(events, read.getEndReached(), read.getNextFrom());
+    }
+
+    public static ServerInfo toServerInfo(Response response) {
+        var info = expect(response, Response.ResultCase.SERVER_INFO).getServerInfo();
+        return new ServerInfo(info.getVersion(), info.getHeadPosition(), info.getStreamCount(),
+                info.getStorageEngine());
+    }
+
+    /** Decodes an event from a read reply or the live feed. */
+    public static RecordedEvent toRecordedEvent(EventRecord record) {
+        long micros = record.getCommitTimestampMicros();
+        return new RecordedEvent(toUuid(record.getEventId()), record.getStream(), record.getStreamVersion(),
+                record.getGlobalPosition(), record.getType(), record.getData().toByteArray(),
+                record.getMetadata().toByteArray(),
+                Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000), Math.floorMod(micros, 1_000_000) * 1_000L));
+    }
+
+    private static Response expect(Response response, Response.ResultCase expected) {
+        return expect(response, expected, null);
+    }
+
+    private static Response expect(Response response, Response.ResultCase expected, String stream) {
+        if (response.getResultCase() == expected) {
+            return response;
+        }
+        if (response.getResultCase() == Response.ResultCase.ERROR) {
+            throw toException(response.getError(), stream);
+        }
+        throw new RewindException("the server answered " + response.getResultCase() + " to a " + expected
+                + " request");
+    }
+
+    private static RewindException toException(io.rewind.protocol.v1.Error error, String stream) {
+        String message = error.getMessage();
+        return switch (error.getCode()) {
+            case WRONG_EXPECTED_VERSION -> {
+                var details = error.getWrongExpectedVersion();
+                yield new WrongExpectedVersionException(message, details.getStream(),
+                        fromProto(details.getExpected()), details.getActualVersion());
+            }
+            case NOT_FOUND -> new StreamNotFoundException(message, stream);
+            case INVALID_REQUEST -> new InvalidRequestException(message);
+            case TOO_LARGE -> new TooLargeException(message);
+            case UNAVAILABLE -> new ServerUnavailableException(message);
+            case INTERNAL -> new ServerErrorException(message);
+            default -> new RewindException("server error " + error.getCode() + ": " + message);
+        };
+    }
+
+    private static io.rewind.protocol.v1.ExpectedVersion toProto(ExpectedVersion expected) {
+        var builder = io.rewind.protocol.v1.ExpectedVersion.newBuilder();
+        if (expected instanceof ExpectedVersion.Exact exact) {
+            return builder.setExact(exact.version()).build();
+        }
+        if (expected instanceof ExpectedVersion.NoStream) {
+            return builder.setNoStream(io.rewind.protocol.v1.ExpectedVersion.NoStream.getDefaultInstance()).build();
+        }
+        if (expected instanceof ExpectedVersion.StreamExists) {
+            return builder.setStreamExists(io.rewind.protocol.v1.ExpectedVersion.StreamExists.getDefaultInstance())
+                    .build();
+        }
+        return builder.setAny(io.rewind.protocol.v1.ExpectedVersion.Any.getDefaultInstance()).build();
+    }
+
+    private static ExpectedVersion fromProto(io.rewind.protocol.v1.ExpectedVersion expected) {
+        return switch (expected.getKindCase()) {
+            case NO_STREAM -> ExpectedVersion.noStream();
+            case STREAM_EXISTS -> ExpectedVersion.streamExists();
+            case EXACT -> ExpectedVersion.exact(expected.getExact());
+            case ANY, KIND_NOT_SET -> ExpectedVersion.any();
+        };
+    }
+
+    private static ByteString toBytes(UUID id) {
+        return UnsafeByteOperations.unsafeWrap(ByteBuffer.allocate(16).putLong(id.getMostSignificantBits())
+                .putLong(id.getLeastSignificantBits()).array());
+    }
+
+    private static UUID toUuid(ByteString bytes) {
+        if (bytes.size() != 16) {
+            throw new RewindException("the server sent an event id of " + bytes.size() + " bytes, not 16");
+        }
+        ByteBuffer buffer = bytes.asReadOnlyByteBuffer();
+        return new UUID(buffer.getLong(), buffer.getLong());
+    }
+}

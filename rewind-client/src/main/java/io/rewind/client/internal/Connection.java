@@ -1,0 +1,208 @@
+package io.rewind.client.internal;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.rewind.client.ClientClosedException;
+import io.rewind.client.RequestTimeoutException;
+import io.rewind.client.RewindException;
+import io.rewind.protocol.v1.Request;
+import io.rewind.protocol.v1.Response;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.Pipe;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.zeromq.SocketType;
+import org.zeromq.ZContext;
+import org.zeromq.ZMQ;
+
+/**
+ * One DEALER connection to the command endpoint, owned by one I/O thread. Any thread may
+ * {@link #send}: the request goes into a queue and a byte into a pipe wakes the I/O thread, which
+ * sends it as {@code [empty][Request]} and completes the caller's future when the reply with the same
+ * request id arrives. Replies complete futures on the I/O thread.
+ */
+public final class Connection implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Connection.class);
+    private static final byte[] EMPTY = new byte[0];
+
+    private record Pending(CompletableFuture<Response> future, ScheduledFuture<?> timeout) {}
+
+    private final String endpoint;
+    private final Duration timeout;
+    private final ZContext context = new ZContext(1);
+    private final Pipe wakeup;
+    private final AtomicBoolean wakeupPending = new AtomicBoolean();
+    private final Queue<byte[]> outbox = new ConcurrentLinkedQueue<>();
+    private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
+    private final AtomicLong requestIds = new AtomicLong();
+    private final ScheduledThreadPoolExecutor timer;
+    private final Thread thread;
+    private volatile boolean running = true;
+
+    /**
+     * @param endpoint the server's command endpoint, e.g. tcp://127.0.0.1:9090
+     * @param timeout  how long a request may wait for its reply
+     */
+    public Connection(String endpoint, Duration timeout) {
+        this.endpoint = endpoint;
+        this.timeout = timeout;
+        try {
+            wakeup = Pipe.open();
+            wakeup.source().configureBlocking(false);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open the client's wake-up pipe", e);
+        }
+        timer = new ScheduledThreadPoolExecutor(1, runnable -> {
+            Thread t = new Thread(runnable, "rewind-client-timer");
+            t.setDaemon(true);
+            return t;
+        });
+        timer.setRemoveOnCancelPolicy(true);
+        thread = new Thread(this::run, "rewind-client-io " + endpoint);
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    /** Sends the request (its request id is set here) and returns its reply. */
+    public CompletableFuture<Response> send(Request.Builder request) {
+        CompletableFuture<Response> future = new CompletableFuture<>();
+        if (!running) {
+            future.completeExceptionally(new ClientClosedException("the client is closed"));
+            return future;
+        }
+        long id = requestIds.incrementAndGet();
+        byte[] frame = request.setRequestId(id).build().toByteArray();
+        ScheduledFuture<?> expiry = timer.schedule(() -> expire(id), timeout.toNanos(), TimeUnit.NANOSECONDS);
+        pending.put(id, new Pending(future, expiry));
+        outbox.add(frame);
+        if (wakeupPending.compareAndSet(false, true)) {
+            try {
+                wakeup.sink().write(ByteBuffer.wrap(new byte[] {1}));
+            } catch (IOException e) {
+                fail(id, new RewindException("cannot wake the client's I/O thread", e));
+            }
+        }
+        return future;
+    }
+
+    private void expire(long id) {
+        fail(id, new RequestTimeoutException("no reply from " + endpoint + " within " + timeout.toMillis()
+                + " ms; the request may or may not have taken effect"));
+    }
+
+    private void fail(long id, RewindException error) {
+        Pending p = pending.remove(id);
+        if (p != null) {
+            p.future().completeExceptionally(error);
+        }
+    }
+
+    private void run() {
+        ZMQ.Socket dealer = context.createSocket(SocketType.DEALER);
+        dealer.setLinger(0);
+        dealer.setSndHWM(0);
+        dealer.setRcvHWM(0);
+        dealer.setReconnectIVL(100);
+        dealer.setReconnectIVLMax(2_000);
+        dealer.connect(endpoint);
+        ByteBuffer drain = ByteBuffer.allocate(256);
+        try (ZMQ.Poller poller = context.createPoller(2)) {
+            poller.register(dealer, ZMQ.Poller.POLLIN);
+            poller.register(wakeup.source(), ZMQ.Poller.POLLIN);
+            while (running) {
+                poller.poll(1_000);
+                if (poller.pollin(1)) {
+                    drain.clear();
+                    while (wakeup.source().read(drain) > 0) {
+                        drain.clear();
+                    }
+                    wakeupPending.set(false);
+                }
+                byte[] frame;
+                while ((frame = outbox.poll()) != null) {
+                    dealer.sendMore(EMPTY);
+                    dealer.send(frame);
+                }
+                receive(dealer);
+            }
+        } catch (IOException | RuntimeException e) {
+            if (running) {
+                log.error("Client I/O thread for {} failed", endpoint, e);
+            }
+        } finally {
+            context.destroySocket(dealer);
+            running = false;
+            failAll();
+        }
+    }
+
+    private void receive(ZMQ.Socket dealer) {
+        byte[] first;
+        while ((first = dealer.recv(ZMQ.DONTWAIT)) != null) {
+            byte[] body = dealer.hasReceiveMore() ? dealer.recv() : null;
+            while (dealer.hasReceiveMore()) {
+                dealer.recv();
+            }
+            if (first.length != 0 || body == null) {
+                log.warn("Ignored a reply from {} that is not [empty][Response]", endpoint);
+                continue;
+            }
+            Response response;
+            try {
+                response = Response.parseFrom(body);
+            } catch (InvalidProtocolBufferException e) {
+                log.warn("Ignored an unparsable reply from {}: {}", endpoint, e.getMessage());
+                continue;
+            }
+            Pending p = pending.remove(response.getRequestId());
+            if (p == null) {
+                log.debug("Reply to request {} came after it timed out", response.getRequestId());
+                continue;
+            }
+            p.timeout().cancel(false);
+            p.future().complete(response);
+        }
+    }
+
+    private void failAll() {
+        for (Long id : pending.keySet()) {
+            fail(id, new ClientClosedException("the client was closed before the reply from " + endpoint + " came"));
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        try {
+            wakeup.sink().write(ByteBuffer.wrap(new byte[] {1}));
+        } catch (IOException ignored) {
+            // The I/O thread notices within a second anyway.
+        }
+        try {
+            thread.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        failAll();
+        timer.shutdownNow();
+        context.close();
+        try {
+            wakeup.sink().close();
+            wakeup.source().close();
+        } catch (IOException ignored) {
+            // Nothing left to do with a pipe we are discarding.
+        }
+    }
+}

@@ -1,0 +1,136 @@
+package io.rewind.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.rewind.client.EventData;
+import io.rewind.client.ExpectedVersion;
+import io.rewind.client.RecordedEvent;
+import io.rewind.client.RewindClient;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Starting, stopping, restarting and misconfiguring the real server process. */
+class ServerLifecycleIT {
+    @TempDir
+    Path tmp;
+
+    private static RewindClient client(ServerProcess server) {
+        return RewindClient.builder().commandEndpoint(server.commandEndpoint())
+                .streamEndpoint(server.streamEndpoint()).build();
+    }
+
+    @Test
+    void acknowledgedEventsSurviveACleanRestart() {
+        try (ServerProcess server = ServerProcess.start("restart", tmp.resolve("data"), "rocksdb")) {
+            List<CompletableFuture<?>> acks = new ArrayList<>();
+            try (RewindClient client = client(server)) {
+                client.append("survivor", ExpectedVersion.noStream(), EventData.of("Born", "0"));
+                for (int i = 1; i <= 500; i++) {
+                    acks.add(client.appendAsync("survivor", ExpectedVersion.any(), List.of(EventData.of("Lived",
+                            Integer.toString(i)))));
+                }
+                acks.forEach(CompletableFuture::join);
+            }
+
+            assertThat(server.stop()).as("exit status after SIGTERM").isIn(0, 143);
+            assertThat(server.outputText()).contains("Shutting down").contains("Closed RocksDB");
+            server.restart();
+            assertThat(server.outputText()).contains("Recovered 501 events in 1 streams");
+
+            try (RewindClient client = client(server)) {
+                assertThat(client.readStream("survivor").map(RecordedEvent::dataAsString)).containsExactlyElementsOf(
+                        IntStream.rangeClosed(0, 500).mapToObj(Integer::toString).toList());
+                assertThat(client.serverInfo().streamCount()).isEqualTo(1);
+                assertThat(client.append("survivor", ExpectedVersion.exact(500), EventData.of("Again", "501"))
+                        .nextExpectedVersion()).isEqualTo(501);
+            }
+        }
+    }
+
+    @Test
+    void aSecondServerOnTheSameDataDirectoryFailsFast() throws Exception {
+        Path data = tmp.resolve("shared");
+        try (ServerProcess first = ServerProcess.start("first", data, "rocksdb")) {
+            Process second = new ProcessBuilder(ServerProcess.command(List.of("--data-dir", data.toString(),
+                    "--command-endpoint", "tcp://127.0.0.1:*", "--stream-endpoint", "tcp://127.0.0.1:*")))
+                    .redirectErrorStream(true).start();
+            assertThat(second.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            String output = new String(second.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(second.exitValue()).isEqualTo(1);
+            assertThat(output).contains("data directory " + data).contains("in use by another process");
+
+            // The first server is untouched.
+            try (RewindClient client = client(first)) {
+                assertThat(client.serverInfo().storageEngine()).isEqualTo("rocksdb");
+            }
+        }
+    }
+
+    @Test
+    void aBadOptionStopsStartUpNamingTheOption() throws Exception {
+        assertRefused(List.of("--storage", "mongodb"), "--storage", "mongodb");
+        assertRefused(List.of("--max-event-size", "lots"), "--max-event-size", "lots");
+        assertRefused(List.of("--command-endpoint", "http://localhost"), "--command-endpoint", "http://localhost");
+        assertRefused(List.of("--fsync", "sometimes"), "--fsync", "sometimes");
+        assertRefused(List.of("--no-such-option"), "--no-such-option");
+        assertRefused(List.of("--max-read-page", "0"), "--max-read-page", "0");
+    }
+
+    @Test
+    void aConfigFileSetsOptionsAndRejectsUnknownKeys() throws Exception {
+        Path good = tmp.resolve("good.properties");
+        Files.writeString(good, "storage=memory\ncommand-endpoint=tcp://127.0.0.1:*\n"
+                + "stream-endpoint=tcp://127.0.0.1:*\nmax-read-page=10\n");
+        Process process = new ProcessBuilder(ServerProcess.command(List.of("--config", good.toString())))
+                .redirectErrorStream(true).start();
+        try {
+            String ready = readUntil(process, "ready");
+            assertThat(ready).contains("storage memory");
+        } finally {
+            process.destroy();
+            assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        }
+
+        Path bad = tmp.resolve("bad.properties");
+        Files.writeString(bad, "storag=memory\n");
+        assertRefused(List.of("--config", bad.toString()), "storag", bad.toString());
+        assertRefused(List.of("--config", tmp.resolve("missing.properties").toString()), "--config",
+                "missing.properties");
+    }
+
+    private static String readUntil(Process process, String word) throws IOException {
+        var reader = process.inputReader(StandardCharsets.UTF_8);
+        StringBuilder seen = new StringBuilder();
+        String line;
+        while ((line = reader.readLine()) != null) {
+            seen.append(line).append('\n');
+            if (line.contains(word)) {
+                return line;
+            }
+        }
+        throw new AssertionError("the server exited without printing '" + word + "':\n" + seen);
+    }
+
+    private static void assertRefused(List<String> args, String... mentions) throws Exception {
+        List<String> all = new ArrayList<>(List.of("--storage", "memory"));
+        if (!args.contains("--storage")) {
+            all.addAll(args);
+        } else {
+            all = new ArrayList<>(args);
+        }
+        Process process = new ProcessBuilder(ServerProcess.command(all)).redirectErrorStream(true).start();
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("exits for %s", args).isTrue();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.exitValue()).as("exit status for %s: %s", args, output).isNotZero();
+        assertThat(output).as("message for %s", args).contains(mentions).doesNotContain("ready");
+    }
+}

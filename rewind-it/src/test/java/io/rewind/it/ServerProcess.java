@@ -1,0 +1,188 @@
+package io.rewind.it;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The real server jar, run as a separate OS process on free ports with its own data directory.
+ * Its output goes to {@code target/it-logs/NAME.log} and is kept in memory for assertions.
+ */
+public final class ServerProcess implements AutoCloseable {
+    private static final Pattern READY = Pattern.compile("ready: commands on (\\S+), live feed on (\\S+),");
+    private static final Path JAR = Path.of(System.getProperty("rewind.server.jar",
+            "../rewind-server/target/rewind-server.jar"));
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+
+    private final String name;
+    private final Path dataDir;
+    private final String storage;
+    private final List<String> extraArgs;
+    private final List<String> output = Collections.synchronizedList(new ArrayList<>());
+    private Process process;
+    private Thread pump;
+    private String commandEndpoint = "tcp://127.0.0.1:*";
+    private String streamEndpoint = "tcp://127.0.0.1:*";
+
+    private ServerProcess(String name, Path dataDir, String storage, List<String> extraArgs) {
+        this.name = name;
+        this.dataDir = dataDir;
+        this.storage = storage;
+        this.extraArgs = List.copyOf(extraArgs);
+    }
+
+    /** Starts a server and waits until it logs that it is ready. */
+    public static ServerProcess start(String name, Path dataDir, String storage, String... extraArgs) {
+        ServerProcess server = new ServerProcess(name, dataDir, storage, List.of(extraArgs));
+        server.launch();
+        return server;
+    }
+
+    /** The command line that starts the jar with these arguments. */
+    public static List<String> command(List<String> args) {
+        if (!Files.isRegularFile(JAR)) {
+            throw new IllegalStateException("server jar not found at " + JAR.toAbsolutePath()
+                    + "; build it first with mvn package");
+        }
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("-Xmx1g");
+        command.add("-jar");
+        command.add(JAR.toAbsolutePath().toString());
+        command.addAll(args);
+        return command;
+    }
+
+    private void launch() {
+        List<String> args = new ArrayList<>(List.of("--data-dir", dataDir.toString(), "--storage", storage,
+                "--command-endpoint", commandEndpoint, "--stream-endpoint", streamEndpoint));
+        args.addAll(extraArgs);
+        output.clear();
+        CompletableFuture<String[]> ready = new CompletableFuture<>();
+        try {
+            Path logs = Path.of("target", "it-logs");
+            Files.createDirectories(logs);
+            process = new ProcessBuilder(command(args)).redirectErrorStream(true).start();
+            PrintWriter log = new PrintWriter(Files.newBufferedWriter(logs.resolve(name + ".log"),
+                    StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE,
+                    java.nio.file.StandardOpenOption.APPEND), true);
+            Process started = process;
+            pump = new Thread(() -> pump(started, log, ready), "server-output " + name);
+            pump.setDaemon(true);
+            pump.start();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot start the server process " + name, e);
+        }
+        try {
+            String[] endpoints = ready.get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+            commandEndpoint = endpoints[0];
+            streamEndpoint = endpoints[1];
+        } catch (TimeoutException e) {
+            process.destroyForcibly();
+            throw new IllegalStateException("server " + name + " not ready within " + START_TIMEOUT + ":\n"
+                    + outputText());
+        } catch (Exception e) {
+            throw new IllegalStateException("server " + name + " did not start: " + e.getMessage() + "\n"
+                    + outputText(), e);
+        }
+    }
+
+    private void pump(Process started, PrintWriter log, CompletableFuture<String[]> ready) {
+        try (BufferedReader reader = new BufferedReader(new InputStreamReader(started.getInputStream(),
+                StandardCharsets.UTF_8)); log) {
+            String line;
+            while ((line = reader.readLine()) != null) {
+                output.add(line);
+                log.println(line);
+                Matcher matcher = READY.matcher(line);
+                if (matcher.find()) {
+                    ready.complete(new String[] {matcher.group(1), matcher.group(2)});
+                }
+            }
+        } catch (IOException e) {
+            ready.completeExceptionally(e);
+        }
+        ready.completeExceptionally(new IllegalStateException("the process exited with status "
+                + started.exitValue() + " before it was ready"));
+    }
+
+    public String commandEndpoint() {
+        return commandEndpoint;
+    }
+
+    public String streamEndpoint() {
+        return streamEndpoint;
+    }
+
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    public Process process() {
+        return process;
+    }
+
+    /** Everything the server printed since it was last started. */
+    public String outputText() {
+        synchronized (output) {
+            return String.join("\n", output);
+        }
+    }
+
+    /** Sends SIGTERM and waits for the exit status. */
+    public int stop() {
+        // Process.destroy() would also close our end of its output; the handle only signals.
+        process.toHandle().destroy();
+        return awaitExit();
+    }
+
+    /** Sends SIGKILL and waits for the process to die. */
+    public void kill() {
+        process.toHandle().destroyForcibly();
+        awaitExit();
+    }
+
+    private int awaitExit() {
+        try {
+            if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor();
+                throw new IllegalStateException("server " + name + " did not exit within 60 s:\n" + outputText());
+            }
+            // Everything the process printed has been read once the pump sees the end of its output.
+            pump.join(10_000);
+            return process.exitValue();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Starts the server again on the same data directory and the same ports. */
+    public void restart() {
+        if (process.isAlive()) {
+            throw new IllegalStateException("server " + name + " is still running");
+        }
+        launch();
+    }
+
+    @Override
+    public void close() {
+        if (process != null && process.isAlive()) {
+            process.destroyForcibly();
+            awaitExit();
+        }
+    }
+}

@@ -1,0 +1,84 @@
+package io.rewind.server.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine.ParameterException;
+
+class ServerOptionsTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void defaultsMatchTheDocumentedOnes() {
+        ServerConfig config = ServerOptions.parse();
+
+        assertThat(config.dataDir()).isEqualTo(Path.of("rewind-data").toAbsolutePath());
+        assertThat(config.storage()).isEqualTo(ServerConfig.StorageEngine.ROCKSDB);
+        assertThat(config.commandEndpoint()).isEqualTo("tcp://127.0.0.1:9090");
+        assertThat(config.streamEndpoint()).isEqualTo("tcp://127.0.0.1:9091");
+        assertThat(config.fsync()).isEqualTo(ServerConfig.FsyncMode.ALWAYS);
+        assertThat(config.limits().maxEventBytes()).isEqualTo(1 << 20);
+        assertThat(config.maxMessageSize()).isEqualTo(64L << 20);
+    }
+
+    @Test
+    void flagsAndSizeUnitsAreParsed() {
+        ServerConfig config = ServerOptions.parse("--storage", "MEMORY", "--fsync=never", "--max-event-size", "64KiB",
+                "--max-append-size", "2M", "--max-message-size", "3mib", "--command-endpoint", "tcp://*:7000",
+                "--stream-endpoint", "tcp://[::1]:7001", "--max-read-page", "100");
+
+        assertThat(config.storage()).isEqualTo(ServerConfig.StorageEngine.MEMORY);
+        assertThat(config.fsync()).isEqualTo(ServerConfig.FsyncMode.NEVER);
+        assertThat(config.limits().maxEventBytes()).isEqualTo(64 << 10);
+        assertThat(config.limits().maxAppendBytes()).isEqualTo(2L << 20);
+        assertThat(config.maxMessageSize()).isEqualTo(3L << 20);
+        assertThat(config.limits().maxReadCount()).isEqualTo(100);
+        assertThat(config.streamEndpoint()).isEqualTo("tcp://[::1]:7001");
+    }
+
+    @Test
+    void aConfigFileSetsOptionsAndTheCommandLineWins() throws Exception {
+        Path file = tmp.resolve("rewind.properties");
+        Files.writeString(file, "# comment\nstorage = memory\nmax-read-page=10\ncommand-endpoint=tcp://127.0.0.1:1\n");
+
+        ServerConfig config = ServerOptions.parse("--config", file.toString(), "--max-read-page", "20");
+
+        assertThat(config.storage()).isEqualTo(ServerConfig.StorageEngine.MEMORY);
+        assertThat(config.limits().maxReadCount()).isEqualTo(20);
+        assertThat(config.commandEndpoint()).isEqualTo("tcp://127.0.0.1:1");
+    }
+
+    @Test
+    void badValuesNameTheOptionAndTheValue() throws Exception {
+        assertRejected(new String[] {"--storage", "cassandra"}, "--storage", "cassandra");
+        assertRejected(new String[] {"--fsync", "maybe"}, "--fsync", "maybe");
+        assertRejected(new String[] {"--max-event-size", "-1"}, "--max-event-size", "-1");
+        assertRejected(new String[] {"--max-event-size", "0"}, "--max-event-size", "0");
+        assertRejected(new String[] {"--max-events-per-append", "many"}, "--max-events-per-append", "many");
+        assertRejected(new String[] {"--command-endpoint", "tcp://localhost"}, "--command-endpoint",
+                "tcp://localhost");
+        assertRejected(new String[] {"--stream-endpoint", "tcp://localhost:70000"}, "--stream-endpoint", "70000");
+        assertRejected(new String[] {"--command-endpoint", "tcp://127.0.0.1:5", "--stream-endpoint",
+                "tcp://127.0.0.1:5"}, "must differ");
+        assertRejected(new String[] {"--max-append-size", "1KiB"}, "--max-append-size", "1024");
+        assertRejected(new String[] {"--max-message-size", "16MiB"}, "--max-message-size");
+        assertRejected(new String[] {"--bogus"}, "--bogus");
+
+        Path file = tmp.resolve("bad.properties");
+        Files.writeString(file, "data-directory=/tmp/x\n");
+        assertRejected(new String[] {"--config", file.toString()}, "data-directory", file.toString(), "data-dir");
+        Files.writeString(file, "max-read-page=lots\n");
+        assertRejected(new String[] {"--config", file.toString()}, "--max-read-page", "lots");
+        assertRejected(new String[] {"--config", tmp.resolve("absent").toString()}, "--config", "absent");
+    }
+
+    private static void assertRejected(String[] args, String... mentions) {
+        assertThatThrownBy(() -> ServerOptions.parse(args)).isInstanceOf(ParameterException.class)
+                .message().contains(mentions);
+    }
+}
