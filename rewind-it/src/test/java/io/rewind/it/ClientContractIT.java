@@ -39,17 +39,24 @@ abstract class ClientContractIT {
     @TempDir
     static Path dataDir;
 
-    ServerProcess server;
+    /** Options every server under this contract runs with: a small read page exercises paging. */
+    static final String[] OPTIONS = {"--max-read-page", "500", "--max-event-size", "64KiB", "--max-append-size",
+        "256KiB"};
+
+    ServerUnderTest server;
     RewindClient client;
 
     /** "rocksdb" or "memory". */
     abstract String storage();
 
+    /** Starts the server under test with {@link #OPTIONS}; by default the jar as a local process. */
+    ServerUnderTest start() {
+        return ServerProcess.start(getClass().getSimpleName(), dataDir.resolve("data"), storage(), OPTIONS);
+    }
+
     @BeforeAll
     void startServer() {
-        // A small read page so that paging is exercised with a few thousand events.
-        server = ServerProcess.start(getClass().getSimpleName(), dataDir.resolve("data"), storage(),
-                "--max-read-page", "500", "--max-event-size", "64KiB", "--max-append-size", "256KiB");
+        server = start();
         client = RewindClient.builder().commandEndpoint(server.commandEndpoint())
                 .streamEndpoint(server.streamEndpoint()).requestTimeout(Duration.ofSeconds(30)).build();
     }

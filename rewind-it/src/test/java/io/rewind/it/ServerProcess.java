@@ -21,7 +21,7 @@ import java.util.regex.Pattern;
  * The real server jar, run as a separate OS process on free ports with its own data directory.
  * Its output goes to {@code target/it-logs/NAME.log} and is kept in memory for assertions.
  */
-public final class ServerProcess implements AutoCloseable {
+public final class ServerProcess implements ServerUnderTest {
     private static final Pattern READY = Pattern.compile("ready: commands on (\\S+), live feed on (\\S+),");
     private static final Path JAR = Path.of(System.getProperty("rewind.server.jar",
             "../rewind-server/target/rewind-server.jar"));
@@ -119,10 +119,12 @@ public final class ServerProcess implements AutoCloseable {
                 + started.exitValue() + " before it was ready"));
     }
 
+    @Override
     public String commandEndpoint() {
         return commandEndpoint;
     }
 
+    @Override
     public String streamEndpoint() {
         return streamEndpoint;
     }

@@ -36,6 +36,12 @@ import org.zeromq.ZMQ;
 public final class Connection implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Connection.class);
     private static final byte[] EMPTY = new byte[0];
+    /**
+     * JeroMQ 0.6.0 occasionally stalls the handshake of a new outgoing connection until the handshake
+     * interval (30 s by default) drops it and it reconnects (zeromq/jeromq#912). With a short interval
+     * such a stall costs about a second instead of failing the first requests with a timeout.
+     */
+    public static final int HANDSHAKE_MILLIS = 1_000;
 
     private record Pending(CompletableFuture<Response> future, ScheduledFuture<?> timeout) {}
 
@@ -116,6 +122,7 @@ public final class Connection implements AutoCloseable {
         dealer.setRcvHWM(0);
         dealer.setReconnectIVL(100);
         dealer.setReconnectIVLMax(2_000);
+        dealer.setHandshakeIvl(HANDSHAKE_MILLIS);
         dealer.connect(endpoint);
         ByteBuffer drain = ByteBuffer.allocate(256);
         try (ZMQ.Poller poller = context.createPoller(2)) {
