@@ -1,5 +1,6 @@
 package io.rewind.client;
 
+import io.rewind.client.internal.CatchUpSubscription;
 import io.rewind.client.internal.ClientCodec;
 import io.rewind.client.internal.Connection;
 import java.time.Duration;
@@ -7,13 +8,16 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.Objects;
+import java.util.Set;
 import java.util.Spliterator;
 import java.util.Spliterators;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
+import org.zeromq.ZContext;
 
 /**
  * The typed client of a Rewind server. Thread-safe: share one instance. Every call has an async form
@@ -30,10 +34,14 @@ public final class RewindClient implements AutoCloseable {
     private final Connection connection;
     private final String commandEndpoint;
     private final String streamEndpoint;
+    private final int subscriptionHighWaterMark;
+    private final Set<CatchUpSubscription> subscriptions = ConcurrentHashMap.newKeySet();
+    private ZContext subscriptionContext;
 
     private RewindClient(Builder builder) {
         this.commandEndpoint = builder.commandEndpoint;
         this.streamEndpoint = builder.streamEndpoint;
+        this.subscriptionHighWaterMark = builder.subscriptionHighWaterMark;
         this.connection = new Connection(builder.commandEndpoint, builder.requestTimeout);
     }
 
@@ -139,10 +147,93 @@ public final class RewindClient implements AutoCloseable {
         return await(serverInfoAsync());
     }
 
-    /** Fails every request still waiting with {@link ClientClosedException} and releases the socket. */
+    /**
+     * Subscribes to a stream, a family of streams or the global log: the listener receives every event
+     * after {@code from}, in order, exactly once, first from history and then live, on the
+     * subscription's own thread. Events missed on the live feed (a slow listener, a dropped message)
+     * are read from history before later ones are delivered, and a lost server is retried with
+     * backoff, resuming after the last delivered event.
+     *
+     * @param target   {@code SubscriptionTarget.stream(name)}, {@code .prefix(p)} or {@code .all()}
+     * @param from     {@code StartFrom.start()}, {@code .end()} or {@code .after(lastProcessed)}
+     * @param listener receives events and state changes
+     * @return the running subscription; close it to stop it
+     */
+    public Subscription subscribe(SubscriptionTarget target, StartFrom from, SubscriptionListener listener) {
+        Objects.requireNonNull(target, "target");
+        Objects.requireNonNull(from, "from");
+        Objects.requireNonNull(listener, "listener");
+        String stream = target instanceof SubscriptionTarget.Stream s ? s.name() : null;
+        CatchUpSubscription.History history = new CatchUpSubscription.History() {
+            @Override
+            public ReadPage read(long position, int maxCount) {
+                try {
+                    return await(readPageAsync(stream, ReadOptions.forwards().pageSize(maxCount), position));
+                } catch (StreamNotFoundException e) {
+                    return new ReadPage(List.of(), true, position);
+                }
+            }
+
+            @Override
+            public long head() {
+                if (stream == null) {
+                    return serverInfo().headPosition();
+                }
+                try {
+                    List<RecordedEvent> last = await(readPageAsync(stream, ReadOptions.backwards().pageSize(1), -1))
+                            .events();
+                    return last.isEmpty() ? -1 : last.get(0).streamVersion();
+                } catch (StreamNotFoundException e) {
+                    return -1;
+                }
+            }
+        };
+        CatchUpSubscription subscription = new CatchUpSubscription(history, subscriptionContext(), streamEndpoint,
+                target, from, new SubscriptionListener() {
+                    @Override
+                    public void onEvent(Subscription s, RecordedEvent event) throws Exception {
+                        listener.onEvent(s, event);
+                    }
+
+                    @Override
+                    public void onStateChange(Subscription s, SubscriptionState state) {
+                        if (state == SubscriptionState.CLOSED) {
+                            subscriptions.remove(s);
+                        }
+                        listener.onStateChange(s, state);
+                    }
+
+                    @Override
+                    public void onError(Subscription s, Throwable error) {
+                        listener.onError(s, error);
+                    }
+                }, subscriptionHighWaterMark, 0);
+        subscriptions.add(subscription);
+        return subscription.start();
+    }
+
+    private synchronized ZContext subscriptionContext() {
+        if (subscriptionContext == null) {
+            subscriptionContext = new ZContext(1);
+        }
+        return subscriptionContext;
+    }
+
+    /**
+     * Closes every subscription, fails every request still waiting with {@link ClientClosedException}
+     * and releases the sockets.
+     */
     @Override
     public void close() {
+        for (CatchUpSubscription subscription : subscriptions) {
+            subscription.close();
+        }
         connection.close();
+        synchronized (this) {
+            if (subscriptionContext != null) {
+                subscriptionContext.close();
+            }
+        }
     }
 
     private static <T> T await(CompletableFuture<T> future) {
@@ -212,8 +303,21 @@ public final class RewindClient implements AutoCloseable {
         private String commandEndpoint = "tcp://127.0.0.1:9090";
         private String streamEndpoint = "tcp://127.0.0.1:9091";
         private Duration requestTimeout = Duration.ofSeconds(10);
+        private int subscriptionHighWaterMark = 10_000;
 
         private Builder() {}
+
+        /**
+         * @param messages live-feed messages a subscription buffers before ZeroMQ drops (default 10,000);
+         *                 drops are repaired from history, so this trades memory for re-reads
+         */
+        public Builder subscriptionReceiveHighWaterMark(int messages) {
+            if (messages <= 0) {
+                throw new IllegalArgumentException("high-water mark must be positive, got " + messages);
+            }
+            this.subscriptionHighWaterMark = messages;
+            return this;
+        }
 
         /** @param endpoint the server's command endpoint (default tcp://127.0.0.1:9090) */
         public Builder commandEndpoint(String endpoint) {
