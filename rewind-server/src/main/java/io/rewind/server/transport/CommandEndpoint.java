@@ -2,6 +2,9 @@ package io.rewind.server.transport;
 
 import io.rewind.protocol.v1.Response;
 import io.rewind.server.core.ErrorCode;
+import java.io.IOException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -79,19 +82,26 @@ final class CommandEndpoint implements AutoCloseable {
             return;
         }
         bound.complete(router.getLastEndpoint());
-        try (ZMQ.Poller poller = context.createPoller(2)) {
-            poller.register(router, ZMQ.Poller.POLLIN);
-            poller.register(replies, ZMQ.Poller.POLLIN);
+        // One selector for the endpoint's life: ZMQ.Poller re-registers its channels on every poll.
+        try (Selector selector = Selector.open()) {
+            router.getFD().register(selector, SelectionKey.OP_READ);
+            replies.getFD().register(selector, SelectionKey.OP_READ);
             List<byte[]> frames = new ArrayList<>();
             while (running) {
-                poller.poll(100);
                 forwardReplies(replies, router, frames);
                 if (accepting) {
                     handleRequests(router, frames);
                 }
+                // Socket descriptors only signal changes: block only when neither socket has input.
+                if ((replies.getEvents() & ZMQ.Poller.POLLIN) != 0
+                        || accepting && (router.getEvents() & ZMQ.Poller.POLLIN) != 0) {
+                    continue;
+                }
+                selector.select(100);
+                selector.selectedKeys().clear();
             }
             forwardReplies(replies, router, frames);
-        } catch (RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             log.error("Command endpoint {} failed", endpoint, e);
         } finally {
             context.destroySocket(replies);

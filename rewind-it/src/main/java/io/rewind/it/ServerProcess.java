@@ -115,8 +115,9 @@ public final class ServerProcess implements ServerUnderTest {
         } catch (IOException e) {
             ready.completeExceptionally(e);
         }
-        ready.completeExceptionally(new IllegalStateException("the process exited with status "
-                + started.exitValue() + " before it was ready"));
+        ready.completeExceptionally(new IllegalStateException(started.isAlive()
+                ? "its output ended before it was ready" : "the process exited with status " + started.exitValue()
+                        + " before it was ready"));
     }
 
     @Override
@@ -183,8 +184,7 @@ public final class ServerProcess implements ServerUnderTest {
     @Override
     public void close() {
         if (process != null && process.isAlive()) {
-            process.destroyForcibly();
-            awaitExit();
+            kill();
         }
     }
 }

@@ -1,0 +1,383 @@
+package io.rewind.bench;
+
+import io.rewind.client.AppendResult;
+import io.rewind.client.EventData;
+import io.rewind.client.ExpectedVersion;
+import io.rewind.client.ReadOptions;
+import io.rewind.client.RecordedEvent;
+import io.rewind.client.RewindClient;
+import io.rewind.client.StartFrom;
+import io.rewind.client.Subscription;
+import io.rewind.client.SubscriptionTarget;
+import io.rewind.it.ServerProcess;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Measures Rewind through its real client against real server processes, beside the ceilings of
+ * the same machine measured in the same run, and prints one {@code RESULT {json}} line per result
+ * and a table. Not a test: run it from the README's command.
+ */
+@Command(name = "rewind-benchmark", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Measures Rewind against the ceilings of this machine. The default run takes about two minutes.")
+public final class Benchmark implements Callable<Integer> {
+
+    @Option(names = "--duration", paramLabel = "SECONDS", defaultValue = "2",
+            description = "Measured seconds per append case and per ceiling (default: ${DEFAULT-VALUE}).")
+    double durationSeconds;
+
+    @Option(names = "--clients", split = ",", defaultValue = "1,4,16",
+            description = "Concurrent clients (default: ${DEFAULT-VALUE}).")
+    List<Integer> clientCounts;
+
+    @Option(names = "--batches", split = ",", defaultValue = "1,100",
+            description = "Events per append (default: ${DEFAULT-VALUE}).")
+    List<Integer> batchSizes;
+
+    @Option(names = "--sizes", split = ",", defaultValue = "100,1024",
+            description = "Event data bytes (default: ${DEFAULT-VALUE}).")
+    List<Integer> eventSizes;
+
+    @Option(names = "--fsync", split = ",", defaultValue = "always,never",
+            description = "Server fsync modes (default: ${DEFAULT-VALUE}).")
+    List<String> fsyncModes;
+
+    @Option(names = "--in-flight", defaultValue = "16",
+            description = "Appends each client keeps in flight (default: ${DEFAULT-VALUE}).")
+    int inFlight;
+
+    @Option(names = "--replay-events", defaultValue = "1000000",
+            description = "Events stored and then replayed (default: ${DEFAULT-VALUE}).")
+    int replayEvents;
+
+    @Option(names = "--feed-rate", defaultValue = "10000",
+            description = "Events per second for the live-feed latency (default: ${DEFAULT-VALUE}).")
+    int feedRate;
+
+    @Option(names = "--feed-seconds", defaultValue = "5",
+            description = "Seconds of the live-feed latency run (default: ${DEFAULT-VALUE}).")
+    int feedSeconds;
+
+    @Option(names = "--work-dir", defaultValue = "target/benchmark",
+            description = "Where servers and ceilings keep their data; emptied first (default: ${DEFAULT-VALUE}).")
+    Path workDir;
+
+    private final List<Map<String, Object>> results = new ArrayList<>();
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new Benchmark()).execute(args));
+    }
+
+    private Duration duration() {
+        return Duration.ofMillis((long) (durationSeconds * 1000));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        deleteRecursively(workDir);
+        Files.createDirectories(workDir);
+        long started = System.nanoTime();
+        progress("Ceilings of this machine (%.1f s each)", durationSeconds);
+        double fsyncs = record("ceiling_fsync", Map.of(), "per_s",
+                Ceilings.fsyncsPerSecond(workDir.resolve("fsync"), duration()));
+        double syncedPuts = record("ceiling_rocksdb_synced_put", Map.of(), "per_s",
+                Ceilings.rocksDbSyncedBatchesPerSecond(workDir.resolve("ceiling-put"), 1, duration()));
+        double syncedBatches = record("ceiling_rocksdb_synced_batch100", Map.of(), "per_s",
+                Ceilings.rocksDbSyncedBatchesPerSecond(workDir.resolve("ceiling-batch"), 100, duration()));
+        double roundTrips = record("ceiling_zeromq_round_trips", Map.of("window", 1), "per_s",
+                Ceilings.zeroMqRoundTripsPerSecond(1, duration()));
+        double pipelined = record("ceiling_zeromq_round_trips", Map.of("window", 256), "per_s",
+                Ceilings.zeroMqRoundTripsPerSecond(256, duration()));
+
+        for (String fsync : fsyncModes) {
+            try (ServerProcess server = ServerProcess.start("bench-" + fsync, workDir.resolve("server-" + fsync),
+                    "rocksdb", "--fsync", fsync)) {
+                // Let both JVMs compile the hot paths before anything is measured.
+                progress("Warming up the server (fsync %s)", fsync);
+                runAppends(server, "warmup-" + fsync, 16, 1, 100, 500_000_000L, 2_500_000_000L);
+                for (int batch : batchSizes) {
+                    for (int size : eventSizes) {
+                        for (int clients : clientCounts) {
+                            Map<String, Object> result = appendCase(server, fsync, clients, batch, size);
+                            double events = (double) result.get("events_per_s");
+                            double appends = events / batch;
+                            // Each append is one round trip; a synced batch is the most a group commit can be.
+                            result.put("vs_zeromq_pipelined_round_trips", appends / pipelined);
+                            if (fsync.equals("always")) {
+                                result.put("appends_per_fsync_ceiling", appends / fsyncs);
+                                result.put("vs_rocksdb_synced_batch100_events", events / (syncedBatches * 100));
+                            }
+                        }
+                    }
+                }
+                if (fsync.equals(fsyncModes.get(0))) {
+                    replay(server, pipelined);
+                    feedLatency(server);
+                }
+            }
+        }
+        printTable(fsyncs, syncedPuts, syncedBatches, roundTrips, pipelined);
+        progress("Done in %.0f s", Ceilings.seconds(started));
+        return 0;
+    }
+
+    private Map<String, Object> appendCase(ServerProcess server, String fsync, int clientCount, int batch, int size)
+            throws Exception {
+        progress("Appends: fsync %s, %d clients x %d in flight, %d events of %d bytes per append", fsync, clientCount,
+                inFlight, batch, size);
+        String name = fsync + "-" + batch + "-" + size + "-" + clientCount;
+        Measured measured = runAppends(server, name, clientCount, batch, size, 500_000_000L, duration().toNanos());
+        Map<String, Object> params = new LinkedHashMap<>();
+        params.put("fsync", fsync);
+        params.put("clients", clientCount);
+        params.put("in_flight", inFlight);
+        params.put("batch", batch);
+        params.put("event_bytes", size);
+        Map<String, Object> result = result("append", params);
+        result.put("events_per_s", measured.events() / (duration().toNanos() / 1e9));
+        result.put("p50_ms", measured.latency().getValueAtPercentile(50) / 1e6);
+        result.put("p99_ms", measured.latency().getValueAtPercentile(99) / 1e6);
+        result.put("p999_ms", measured.latency().getValueAtPercentile(99.9) / 1e6);
+        emit(result);
+        return result;
+    }
+
+    private record Measured(long events, Histogram latency) {}
+
+    /** Appends from {@code clientCount} clients; counts what completes after the warm-up and before the end. */
+    private Measured runAppends(ServerProcess server, String name, int clientCount, int batch, int size,
+            long warmupNanos, long measureNanos) throws Exception {
+        Recorder latencies = new Recorder(TimeUnit.SECONDS.toNanos(60), 3);
+        AtomicLong events = new AtomicLong();
+        byte[] data = new byte[size];
+        long warmupEnd = System.nanoTime() + warmupNanos;
+        long end = warmupEnd + measureNanos;
+        List<Thread> threads = new ArrayList<>();
+        List<RewindClient> clients = new ArrayList<>();
+        for (int c = 0; c < clientCount; c++) {
+            RewindClient client = RewindClient.builder().commandEndpoint(server.commandEndpoint()).build();
+            clients.add(client);
+            String stream = "bench-" + name + "-" + c;
+            Thread thread = new Thread(() -> {
+                Semaphore window = new Semaphore(inFlight);
+                long now;
+                while ((now = System.nanoTime()) < end) {
+                    window.acquireUninterruptibly();
+                    List<EventData> appended = new ArrayList<>(batch);
+                    for (int i = 0; i < batch; i++) {
+                        appended.add(EventData.of("BenchEvent", data));
+                    }
+                    long sent = now;
+                    client.appendAsync(stream, ExpectedVersion.any(), appended).whenComplete((r, e) -> {
+                        long done = System.nanoTime();
+                        if (e == null && sent >= warmupEnd && done <= end) {
+                            latencies.recordValue(done - sent);
+                            events.addAndGet(batch);
+                        }
+                        window.release();
+                    });
+                }
+                window.acquireUninterruptibly(inFlight);
+            }, "bench-client-" + c);
+            threads.add(thread);
+            thread.start();
+        }
+        for (Thread thread : threads) {
+            thread.join();
+        }
+        clients.forEach(RewindClient::close);
+        return new Measured(events.get(), latencies.getIntervalHistogram());
+    }
+
+    private void replay(ServerProcess server, double pipelined) throws Exception {
+        progress("Replay: storing %,d events of 100 bytes in one stream", replayEvents);
+        try (RewindClient client = RewindClient.builder().commandEndpoint(server.commandEndpoint())
+                .requestTimeout(Duration.ofSeconds(60)).build()) {
+            long first = client.serverInfo().headPosition() + 1;
+            byte[] data = new byte[100];
+            List<CompletableFuture<AppendResult>> window = new ArrayList<>();
+            for (int written = 0; written < replayEvents; written += 100) {
+                List<EventData> batch = new ArrayList<>(100);
+                for (int i = 0; i < Math.min(100, replayEvents - written); i++) {
+                    batch.add(EventData.of("Replay", data));
+                }
+                window.add(client.appendAsync("replay", ExpectedVersion.any(), batch));
+                if (window.size() == 32) {
+                    window.forEach(CompletableFuture::join);
+                    window.clear();
+                }
+                if (written % 200_000 == 0 && written > 0) {
+                    progress("  %,d stored", written);
+                }
+            }
+            window.forEach(CompletableFuture::join);
+
+            progress("Replay: the global log from position %,d", first);
+            long start = System.nanoTime();
+            long count = client.readAll(ReadOptions.forwards().from(first).maxCount(replayEvents)).count();
+            double rate = count / Ceilings.seconds(start);
+            Map<String, Object> all = result("replay_global_log", Map.of("events", count));
+            all.put("events_per_s", rate);
+            emit(all);
+
+            progress("Replay: one stream of %,d events", replayEvents);
+            start = System.nanoTime();
+            count = client.readStream("replay").count();
+            Map<String, Object> stream = result("replay_stream", Map.of("events", count));
+            stream.put("events_per_s", count / Ceilings.seconds(start));
+            emit(stream);
+        }
+    }
+
+    private void feedLatency(ServerProcess server) throws Exception {
+        progress("Live feed: %,d events/s for %d s, append sent to listener", feedRate, feedSeconds);
+        Recorder sentToListener = new Recorder(TimeUnit.SECONDS.toNanos(60), 3);
+        Recorder ackToListener = new Recorder(TimeUnit.SECONDS.toNanos(60), 3);
+        Map<Long, Long> acks = new java.util.concurrent.ConcurrentHashMap<>();
+        AtomicLong received = new AtomicLong();
+        try (RewindClient writer = RewindClient.builder().commandEndpoint(server.commandEndpoint()).build();
+                RewindClient reader = RewindClient.builder().commandEndpoint(server.commandEndpoint())
+                        .streamEndpoint(server.streamEndpoint()).build();
+                Subscription subscription = reader.subscribe(SubscriptionTarget.stream("feed"), StartFrom.end(),
+                        (s, event) -> {
+                            long now = System.nanoTime();
+                            sentToListener.recordValue(Math.max(0, now - ByteBuffer.wrap(event.data()).getLong()));
+                            Long ack = acks.remove(event.streamVersion());
+                            // The feed publishes before the reply is sent, so the listener often wins the race.
+                            ackToListener.recordValue(ack == null ? 0 : Math.max(0, now - ack));
+                            received.incrementAndGet();
+                        })) {
+            Thread.sleep(1_000);
+            long interval = 1_000_000_000L / feedRate;
+            long next = System.nanoTime();
+            long end = next + TimeUnit.SECONDS.toNanos(feedSeconds);
+            long sent = 0;
+            while (next < end) {
+                LockSupport.parkNanos(next - System.nanoTime());
+                byte[] data = ByteBuffer.allocate(100).putLong(System.nanoTime()).array();
+                writer.appendAsync("feed", ExpectedVersion.any(), List.of(EventData.of("Tick", data)))
+                        .thenAccept(r -> acks.put(r.nextExpectedVersion(), System.nanoTime()));
+                sent++;
+                next += interval;
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (received.get() < sent && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            Histogram latency = sentToListener.getIntervalHistogram();
+            Histogram afterAck = ackToListener.getIntervalHistogram();
+            Map<String, Object> result = result("live_feed", Map.of("events_per_s", feedRate, "fsync",
+                    "see server"));
+            result.put("events_sent", sent);
+            result.put("events_received", received.get());
+            result.put("sent_to_listener_p50_ms", latency.getValueAtPercentile(50) / 1e6);
+            result.put("sent_to_listener_p99_ms", latency.getValueAtPercentile(99) / 1e6);
+            result.put("ack_to_listener_p50_ms", afterAck.getValueAtPercentile(50) / 1e6);
+            result.put("ack_to_listener_p99_ms", afterAck.getValueAtPercentile(99) / 1e6);
+            emit(result);
+            subscription.lastPosition();
+        }
+    }
+
+    private double record(String name, Map<String, Object> params, String unit, double value) {
+        Map<String, Object> result = result(name, params);
+        result.put(unit, value);
+        emit(result);
+        return value;
+    }
+
+    private static Map<String, Object> result(String name, Map<String, Object> params) {
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("name", name);
+        result.putAll(params);
+        return result;
+    }
+
+    private void emit(Map<String, Object> result) {
+        results.add(result);
+        System.out.println("RESULT " + json(result));
+    }
+
+    private static String json(Map<String, Object> map) {
+        StringBuilder out = new StringBuilder("{");
+        for (Map.Entry<String, Object> entry : map.entrySet()) {
+            if (out.length() > 1) {
+                out.append(", ");
+            }
+            out.append('"').append(entry.getKey()).append("\": ");
+            Object value = entry.getValue();
+            if (value instanceof Double d) {
+                out.append(String.format(Locale.ROOT, "%.3f", d));
+            } else if (value instanceof Number) {
+                out.append(value);
+            } else {
+                out.append('"').append(value).append('"');
+            }
+        }
+        return out.append('}').toString();
+    }
+
+    private void printTable(double fsyncs, double syncedPuts, double syncedBatches, double roundTrips,
+            double pipelined) {
+        System.out.println();
+        System.out.printf(Locale.ROOT, "Rewind benchmark, %s, %d cores%n", LocalDate.now(),
+                Runtime.getRuntime().availableProcessors());
+        System.out.printf(Locale.ROOT, "Ceilings: fsync %,.0f/s | RocksDB synced put %,.0f/s | synced 100-put batch"
+                + " %,.0f/s (%,.0f events/s) | ZeroMQ round trips %,.0f/s, pipelined %,.0f/s%n", fsyncs, syncedPuts,
+                syncedBatches, syncedBatches * 100, roundTrips, pipelined);
+        System.out.println();
+        System.out.printf("%-7s %7s %6s %6s %14s %9s %9s %9s %12s %10s%n", "fsync", "clients", "batch", "bytes",
+                "events/s", "p50 ms", "p99 ms", "p99.9 ms", "appends/fsync", "vs zmq rt");
+        for (Map<String, Object> r : results) {
+            if (r.get("name").equals("append")) {
+                System.out.printf(Locale.ROOT, "%-7s %7d %6d %6d %,14.0f %9.2f %9.2f %9.2f %12s %9.2fx%n",
+                        r.get("fsync"), r.get("clients"), r.get("batch"), r.get("event_bytes"), r.get("events_per_s"),
+                        r.get("p50_ms"), r.get("p99_ms"), r.get("p999_ms"),
+                        r.containsKey("appends_per_fsync_ceiling")
+                                ? String.format(Locale.ROOT, "%.1fx", (double) r.get("appends_per_fsync_ceiling"))
+                                : "-",
+                        r.get("vs_zeromq_pipelined_round_trips"));
+            }
+        }
+        System.out.println();
+        for (Map<String, Object> r : results) {
+            if (r.get("name").toString().startsWith("replay") || r.get("name").equals("live_feed")) {
+                System.out.println(r.get("name") + ": " + json(r));
+            }
+        }
+    }
+
+    private static void progress(String format, Object... args) {
+        System.err.printf(Locale.ROOT, "[bench] " + format + "%n", args);
+    }
+
+    private static void deleteRecursively(Path path) throws java.io.IOException {
+        if (!Files.exists(path)) {
+            return;
+        }
+        try (var walk = Files.walk(path)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+}
