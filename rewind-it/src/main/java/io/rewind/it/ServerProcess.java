@@ -23,6 +23,7 @@ import java.util.regex.Pattern;
  */
 public final class ServerProcess implements ServerUnderTest {
     private static final Pattern READY = Pattern.compile("ready: commands on (\\S+), live feed on (\\S+),");
+    private static final Pattern LEGACY = Pattern.compile("legacy query on (\\S+), legacy stream on (\\S+) ");
     private static final Path JAR = Path.of(System.getProperty("rewind.server.jar",
             "../rewind-server/target/rewind-server.jar"));
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
@@ -36,6 +37,8 @@ public final class ServerProcess implements ServerUnderTest {
     private Thread pump;
     private String commandEndpoint = "tcp://127.0.0.1:*";
     private String streamEndpoint = "tcp://127.0.0.1:*";
+    private String legacyQueryEndpoint;
+    private String legacyStreamEndpoint;
 
     private ServerProcess(String name, Path dataDir, String storage, List<String> extraArgs) {
         this.name = name;
@@ -90,6 +93,10 @@ public final class ServerProcess implements ServerUnderTest {
             String[] endpoints = ready.get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
             commandEndpoint = endpoints[0];
             streamEndpoint = endpoints[1];
+            if (endpoints.length == 4) {
+                legacyQueryEndpoint = endpoints[2];
+                legacyStreamEndpoint = endpoints[3];
+            }
         } catch (TimeoutException e) {
             process.destroyForcibly();
             throw new IllegalStateException("server " + name + " not ready within " + START_TIMEOUT + ":\n"
@@ -109,7 +116,10 @@ public final class ServerProcess implements ServerUnderTest {
                 log.println(line);
                 Matcher matcher = READY.matcher(line);
                 if (matcher.find()) {
-                    ready.complete(new String[] {matcher.group(1), matcher.group(2)});
+                    Matcher legacy = LEGACY.matcher(line);
+                    ready.complete(legacy.find()
+                            ? new String[] {matcher.group(1), matcher.group(2), legacy.group(1), legacy.group(2)}
+                            : new String[] {matcher.group(1), matcher.group(2)});
                 }
             }
         } catch (IOException e) {
@@ -128,6 +138,16 @@ public final class ServerProcess implements ServerUnderTest {
     @Override
     public String streamEndpoint() {
         return streamEndpoint;
+    }
+
+    /** The legacy query endpoint, or null when the server runs without it. */
+    public String legacyQueryEndpoint() {
+        return legacyQueryEndpoint;
+    }
+
+    /** The legacy stream endpoint, or null when the server runs without it. */
+    public String legacyStreamEndpoint() {
+        return legacyStreamEndpoint;
     }
 
     public Path dataDir() {

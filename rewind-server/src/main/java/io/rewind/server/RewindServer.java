@@ -38,10 +38,13 @@ public final class RewindServer implements AutoCloseable {
             throw e;
         }
         RewindServer server = new RewindServer(config, storage, transport);
-        log.info("Rewind {} ready: commands on {}, live feed on {}, storage {}{}, fsync {}", ServerVersion.get(),
+        String legacy = transport.legacyQueryEndpoint() == null && transport.legacyStreamEndpoint() == null ? ""
+                : ", legacy query on " + transport.legacyQueryEndpoint() + ", legacy stream on "
+                        + transport.legacyStreamEndpoint() + " (stream '" + config.legacy().stream() + "')";
+        log.info("Rewind {} ready: commands on {}, live feed on {}, storage {}{}, fsync {}{}", ServerVersion.get(),
                 transport.commandEndpoint(), transport.streamEndpoint(), storage.engine(),
                 config.storage() == ServerConfig.StorageEngine.ROCKSDB ? " in " + config.dataDir() : "",
-                config.fsync().name().toLowerCase());
+                config.fsync().name().toLowerCase(), legacy);
         return server;
     }
 

@@ -10,6 +10,7 @@ import java.nio.file.Path;
  * @param maxMessageSize      largest ZeroMQ message the command socket accepts; larger ones are dropped unread
  * @param queueCapacity       most appends waiting for the writer before new ones get UNAVAILABLE
  * @param feedHighWaterMark   messages the live feed queues per subscriber before dropping for it
+ * @param legacy              the original Rewind protocol's endpoints, each null when off
  */
 public record ServerConfig(
         Path dataDir,
@@ -20,7 +21,17 @@ public record ServerConfig(
         long maxMessageSize,
         Limits limits,
         int queueCapacity,
-        int feedHighWaterMark) {
+        int feedHighWaterMark,
+        Legacy legacy) {
+
+    /**
+     * The original Rewind protocol.
+     *
+     * @param queryEndpoint  where its request/reply socket binds, or null for off
+     * @param streamEndpoint where its PUB socket binds, or null for off
+     * @param stream         the stream a legacy PUBLISH appends to
+     */
+    public record Legacy(String queryEndpoint, String streamEndpoint, String stream) {}
 
     /** The storage engines. */
     public enum StorageEngine {

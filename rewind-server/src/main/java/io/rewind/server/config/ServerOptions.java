@@ -1,6 +1,8 @@
 package io.rewind.server.config;
 
 import io.rewind.server.core.Limits;
+import io.rewind.server.core.RequestException;
+import io.rewind.server.core.StreamNames;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -95,6 +97,18 @@ public final class ServerOptions {
                     + " (default: ${DEFAULT-VALUE}).")
     int feedHighWaterMark;
 
+    @Option(names = "--legacy-query-endpoint", paramLabel = "ENDPOINT",
+            description = "Where the original Rewind protocol's request/reply socket binds (off unless set).")
+    String legacyQueryEndpoint;
+
+    @Option(names = "--legacy-stream-endpoint", paramLabel = "ENDPOINT",
+            description = "Where the original Rewind protocol's PUB socket binds (off unless set).")
+    String legacyStreamEndpoint;
+
+    @Option(names = "--legacy-stream", paramLabel = "NAME", defaultValue = "legacy",
+            description = "The stream that a legacy PUBLISH appends to (default: ${DEFAULT-VALUE}).")
+    String legacyStream;
+
     /**
      * Parses the command line (and the --config file it names) into a configuration.
      *
@@ -128,9 +142,29 @@ public final class ServerOptions {
     private ServerConfig validate(CommandLine commandLine) {
         checkEndpoint(commandLine, "--command-endpoint", commandEndpoint);
         checkEndpoint(commandLine, "--stream-endpoint", streamEndpoint);
-        if (commandEndpoint.equals(streamEndpoint) && !commandEndpoint.endsWith(":*")) {
-            throw new ParameterException(commandLine, "--command-endpoint and --stream-endpoint must differ, both are "
-                    + commandEndpoint);
+        Map<String, String> endpoints = new LinkedHashMap<>();
+        endpoints.put("--command-endpoint", commandEndpoint);
+        endpoints.put("--stream-endpoint", streamEndpoint);
+        if (legacyQueryEndpoint != null) {
+            checkEndpoint(commandLine, "--legacy-query-endpoint", legacyQueryEndpoint);
+            endpoints.put("--legacy-query-endpoint", legacyQueryEndpoint);
+        }
+        if (legacyStreamEndpoint != null) {
+            checkEndpoint(commandLine, "--legacy-stream-endpoint", legacyStreamEndpoint);
+            endpoints.put("--legacy-stream-endpoint", legacyStreamEndpoint);
+        }
+        Map<String, String> seen = new LinkedHashMap<>();
+        for (Map.Entry<String, String> endpoint : endpoints.entrySet()) {
+            String other = seen.put(endpoint.getValue(), endpoint.getKey());
+            if (other != null && !endpoint.getValue().endsWith(":*")) {
+                throw new ParameterException(commandLine, other + " and " + endpoint.getKey()
+                        + " must differ, both are " + endpoint.getValue());
+            }
+        }
+        try {
+            StreamNames.validate(legacyStream, Limits.STREAM_NAME_BYTES_CAP);
+        } catch (RequestException e) {
+            throw new ParameterException(commandLine, "Invalid value for option '--legacy-stream': " + e.getMessage());
         }
         checkRange(commandLine, "--max-event-size", maxEventSize, 1, 1L << 30);
         checkRange(commandLine, "--max-events-per-append", maxEventsPerAppend, 1, 1_000_000);
@@ -143,7 +177,8 @@ public final class ServerOptions {
         Limits limits = new Limits(Limits.STREAM_NAME_BYTES_CAP, (int) maxEventSize, maxEventsPerAppend,
                 maxAppendSize, maxReadPage, maxReadPageSize);
         return new ServerConfig(dataDir.toAbsolutePath().normalize(), storage, commandEndpoint, streamEndpoint,
-                fsync, maxMessageSize, limits, queueCapacity, feedHighWaterMark);
+                fsync, maxMessageSize, limits, queueCapacity, feedHighWaterMark,
+                new ServerConfig.Legacy(legacyQueryEndpoint, legacyStreamEndpoint, legacyStream));
     }
 
     private static final Pattern ENDPOINT = Pattern.compile("(tcp)://(\\[[0-9a-fA-F:.]+]|[^:/\\s]+):(\\*|\\d{1,5})"

@@ -1,7 +1,9 @@
 package io.rewind.server.transport;
 
 /**
- * Where a reply goes: the ROUTER envelope (routing id frames up to and including the empty
- * delimiter) and the request id to echo.
+ * Where an append's reply goes once it is committed: the ROUTER envelope (routing id frames up to
+ * and including the empty delimiter), the request id to echo, and which protocol asked.
+ *
+ * @param legacy true for a PUBLISH of the original Rewind protocol
  */
-record ReplyTo(byte[][] envelope, long requestId) {}
+record ReplyTo(byte[][] envelope, long requestId, boolean legacy) {}

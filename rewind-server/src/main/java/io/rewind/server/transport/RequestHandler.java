@@ -22,10 +22,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Turns one request frame into a reply: reads and server info are answered at once, appends are
- * validated and queued for the writer, whose commit produces their reply later.
+ * The command protocol: turns one request frame into a reply. Reads and server info are answered at
+ * once, appends are validated and queued for the writer, whose commit produces their reply later.
  */
-final class RequestHandler {
+final class RequestHandler implements RouterEndpoint.FrameHandler {
     private static final Logger log = LoggerFactory.getLogger(RequestHandler.class);
 
     private final EventStorage storage;
@@ -40,6 +40,21 @@ final class RequestHandler {
         this.validator = new AppendValidator(limits);
         this.limits = limits;
         this.version = version;
+    }
+
+    @Override
+    public byte[][] handle(byte[][] envelope, List<byte[]> body) {
+        Response response = body.size() == 1 ? handle(body.get(0), envelope)
+                : ProtoCodec.error(0, ErrorCode.INVALID_REQUEST,
+                        "expected exactly one Request frame after the empty delimiter, got " + body.size());
+        return response == null ? null : new byte[][] {response.toByteArray()};
+    }
+
+    @Override
+    public byte[][] missingDelimiter() {
+        return new byte[][] {ProtoCodec.error(0, ErrorCode.INVALID_REQUEST,
+                "the message has no empty delimiter frame: send [empty frame][Request] (REQ sockets add the"
+                        + " delimiter themselves, DEALER sockets must send it)").toByteArray()};
     }
 
     /** Returns the reply now, or null when the writer will reply once the append is committed. */
@@ -73,7 +88,7 @@ final class RequestHandler {
     private Response append(Request request, byte[][] envelope) {
         AppendCommand command = ProtoCodec.toCommand(request.getAppend());
         validator.validate(command);
-        if (!writer.submit(command, new ReplyTo(envelope, request.getRequestId()))) {
+        if (!writer.submit(command, new ReplyTo(envelope, request.getRequestId(), false))) {
             return ProtoCodec.error(request.getRequestId(), ErrorCode.UNAVAILABLE,
                     "the server is overloaded or shutting down (" + writer.queued()
                             + " appends queued); nothing was stored, retry later");

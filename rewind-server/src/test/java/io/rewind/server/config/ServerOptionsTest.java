@@ -77,6 +77,25 @@ class ServerOptionsTest {
         assertRejected(new String[] {"--config", tmp.resolve("absent").toString()}, "--config", "absent");
     }
 
+    @Test
+    void theLegacyEndpointsAreOffUnlessConfigured() throws Exception {
+        ServerConfig.Legacy off = ServerOptions.parse().legacy();
+        assertThat(off.queryEndpoint()).isNull();
+        assertThat(off.streamEndpoint()).isNull();
+        assertThat(off.stream()).isEqualTo("legacy");
+
+        Path file = tmp.resolve("legacy.properties");
+        Files.writeString(file, "legacy-query-endpoint=tcp://127.0.0.1:5555\nlegacy-stream=app\n");
+        ServerConfig.Legacy on = ServerOptions.parse("--config", file.toString(), "--legacy-stream-endpoint",
+                "tcp://127.0.0.1:5556").legacy();
+        assertThat(on).isEqualTo(new ServerConfig.Legacy("tcp://127.0.0.1:5555", "tcp://127.0.0.1:5556", "app"));
+
+        assertRejected(new String[] {"--legacy-query-endpoint", "tcp://nowhere"}, "--legacy-query-endpoint");
+        assertRejected(new String[] {"--legacy-stream-endpoint", "tcp://127.0.0.1:9091"}, "--stream-endpoint",
+                "--legacy-stream-endpoint", "must differ");
+        assertRejected(new String[] {"--legacy-stream", ""}, "--legacy-stream", "empty");
+    }
+
     private static void assertRejected(String[] args, String... mentions) {
         assertThatThrownBy(() -> ServerOptions.parse(args)).isInstanceOf(ParameterException.class)
                 .message().contains(mentions);

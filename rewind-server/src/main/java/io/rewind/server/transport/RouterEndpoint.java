@@ -1,7 +1,5 @@
 package io.rewind.server.transport;
 
-import io.rewind.protocol.v1.Response;
-import io.rewind.server.core.ErrorCode;
 import java.io.IOException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
@@ -17,32 +15,59 @@ import org.zeromq.ZMQ;
 import org.zeromq.ZMQException;
 
 /**
- * The thread that owns the command ROUTER socket. It answers reads at once, hands appends to the
- * writer, and forwards the replies that the feed publisher sends it over {@value #REPLIES} once
- * appends are committed.
+ * A thread that owns one ROUTER socket. It splits each message into its envelope (routing ids up
+ * to the empty delimiter) and body, lets a {@link FrameHandler} answer it, and forwards the replies
+ * that arrive later on its inproc replies socket (appends are answered once committed). Serves the
+ * command protocol and the legacy protocol alike.
  */
-final class CommandEndpoint implements AutoCloseable {
-    static final String REPLIES = "inproc://rewind-replies";
-    private static final Logger log = LoggerFactory.getLogger(CommandEndpoint.class);
+final class RouterEndpoint implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(RouterEndpoint.class);
     private static final byte[] EMPTY = new byte[0];
     /** Requests handled before the loop turns to forward replies, so neither side starves. */
     private static final int BURST = 256;
 
+    /** Answers the messages of one protocol. */
+    interface FrameHandler {
+        /**
+         * Answers one message.
+         *
+         * @param envelope the routing frames up to and including the empty delimiter
+         * @param body     the frames after the delimiter
+         * @return the reply frames to send after the envelope now, or null when the reply comes later
+         *     through the replies socket
+         */
+        byte[][] handle(byte[][] envelope, List<byte[]> body);
+
+        /** The reply to a message without an empty delimiter frame. */
+        byte[][] missingDelimiter();
+    }
+
     private final ZContext context;
+    private final String option;
     private final String endpoint;
+    private final String repliesAddress;
     private final long maxMessageSize;
-    private final RequestHandler handler;
+    private final FrameHandler handler;
     private final Thread thread;
     private final CompletableFuture<String> bound = new CompletableFuture<>();
     private volatile boolean accepting = true;
     private volatile boolean running = true;
 
-    CommandEndpoint(ZContext context, String endpoint, long maxMessageSize, RequestHandler handler) {
+    /**
+     * @param threadName     name of the socket's thread
+     * @param option         the option that configured the endpoint, for error messages
+     * @param repliesAddress inproc address where later replies arrive, as [envelope...][reply frames...]
+     *                       preceded by one 4-byte frame holding the number of envelope frames
+     */
+    RouterEndpoint(ZContext context, String threadName, String option, String endpoint, String repliesAddress,
+            long maxMessageSize, FrameHandler handler) {
         this.context = context;
+        this.option = option;
         this.endpoint = endpoint;
+        this.repliesAddress = repliesAddress;
         this.maxMessageSize = maxMessageSize;
         this.handler = handler;
-        this.thread = new Thread(this::run, "rewind-commands");
+        this.thread = new Thread(this::run, threadName);
     }
 
     /** Starts the thread and returns the endpoint it bound, or throws why it could not. */
@@ -51,7 +76,7 @@ final class CommandEndpoint implements AutoCloseable {
         try {
             return bound.get();
         } catch (ExecutionException e) {
-            throw new IllegalStateException("cannot bind --command-endpoint " + endpoint + ": "
+            throw new IllegalStateException("cannot bind " + option + " " + endpoint + ": "
                     + e.getCause().getMessage(), e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -72,7 +97,7 @@ final class CommandEndpoint implements AutoCloseable {
             router.bind(endpoint);
             replies = context.createSocket(SocketType.PULL);
             replies.setRcvHWM(0);
-            replies.bind(REPLIES);
+            replies.bind(repliesAddress);
         } catch (ZMQException e) {
             bound.completeExceptionally(new IllegalStateException(e.getMessage() + " (errno " + e.getErrorCode() + ")",
                     e));
@@ -102,7 +127,7 @@ final class CommandEndpoint implements AutoCloseable {
             }
             forwardReplies(replies, router, frames);
         } catch (IOException | RuntimeException e) {
-            log.error("Command endpoint {} failed", endpoint, e);
+            log.error("Endpoint {} ({}) failed", endpoint, option, e);
         } finally {
             context.destroySocket(replies);
             context.destroySocket(router);
@@ -125,21 +150,13 @@ final class CommandEndpoint implements AutoCloseable {
             delimiter++;
         }
         if (delimiter == frames.size()) {
-            send(router, new byte[][] {frames.get(0), EMPTY}, ProtoCodec.error(0, ErrorCode.INVALID_REQUEST,
-                    "the message has no empty delimiter frame: send [empty frame][Request] (REQ sockets add the"
-                            + " delimiter themselves, DEALER sockets must send it)"));
+            send(router, new byte[][] {frames.get(0), EMPTY}, handler.missingDelimiter());
             return;
         }
         byte[][] envelope = frames.subList(0, delimiter + 1).toArray(new byte[0][]);
-        int bodyFrames = frames.size() - delimiter - 1;
-        if (bodyFrames != 1) {
-            send(router, envelope, ProtoCodec.error(0, ErrorCode.INVALID_REQUEST,
-                    "expected exactly one Request frame after the empty delimiter, got " + bodyFrames));
-            return;
-        }
-        Response response = handler.handle(frames.get(delimiter + 1), envelope);
-        if (response != null) {
-            send(router, envelope, response);
+        byte[][] reply = handler.handle(envelope, frames.subList(delimiter + 1, frames.size()));
+        if (reply != null) {
+            send(router, envelope, reply);
         }
     }
 
@@ -159,27 +176,42 @@ final class CommandEndpoint implements AutoCloseable {
 
     private void forwardReplies(ZMQ.Socket replies, ZMQ.Socket router, List<byte[]> frames) {
         while (receive(replies, frames)) {
-            sendFrames(router, frames.subList(0, frames.size() - 1).toArray(new byte[0][]),
-                    frames.get(frames.size() - 1));
+            int envelopeFrames = java.nio.ByteBuffer.wrap(frames.get(0)).getInt();
+            send(router, frames.subList(1, 1 + envelopeFrames).toArray(new byte[0][]),
+                    frames.subList(1 + envelopeFrames, frames.size()).toArray(new byte[0][]));
         }
     }
 
-    private void send(ZMQ.Socket router, byte[][] envelope, Response response) {
-        sendFrames(router, envelope, response.toByteArray());
-    }
-
-    private void sendFrames(ZMQ.Socket router, byte[][] envelope, byte[] body) {
+    /** Sends a reply to the peer named by the envelope; a peer that is gone or not reading loses it. */
+    private void send(ZMQ.Socket router, byte[][] envelope, byte[][] reply) {
         try {
             for (byte[] frame : envelope) {
                 if (!router.send(frame, ZMQ.SNDMORE | ZMQ.DONTWAIT)) {
-                    log.warn("Dropped a reply: the client's queue is full ({} frames envelope)", envelope.length);
+                    log.warn("Dropped a reply on {}: the client's queue is full", endpoint);
                     return;
                 }
             }
-            router.send(body, ZMQ.DONTWAIT);
+            for (int i = 0; i < reply.length; i++) {
+                router.send(reply[i], (i < reply.length - 1 ? ZMQ.SNDMORE : 0) | ZMQ.DONTWAIT);
+            }
         } catch (ZMQException e) {
             // Router-mandatory: the peer disconnected before its reply was ready.
-            log.debug("Reply to a disconnected client dropped: {}", e.getMessage());
+            log.debug("Reply to a disconnected client of {} dropped: {}", endpoint, e.getMessage());
+        }
+    }
+
+    /** Queues a later reply for this endpoint's thread to send: used by the thread that owns {@code push}. */
+    static void sendLater(ZMQ.Socket push, byte[][] envelope, byte[]... reply) {
+        push.sendMore(java.nio.ByteBuffer.allocate(Integer.BYTES).putInt(envelope.length).array());
+        for (byte[] frame : envelope) {
+            push.sendMore(frame);
+        }
+        for (int i = 0; i < reply.length; i++) {
+            if (i < reply.length - 1) {
+                push.sendMore(reply[i]);
+            } else {
+                push.send(reply[i]);
+            }
         }
     }
 
