@@ -32,6 +32,12 @@ final class FeedPublisher implements CommitSink<ReplyTo>, AutoCloseable {
     /** Where legacy PUBLISH replies go; the legacy query endpoint binds it. */
     static final String LEGACY_REPLIES = "inproc://rewind-legacy-replies";
 
+    /**
+     * Largest message a subscriber may send (subscriptions are a topic prefix): without a cap, one
+     * garbage frame size makes ZeroMQ's I/O thread allocate gigabytes.
+     */
+    private static final long MAX_SUBSCRIBER_MESSAGE = 64 << 10;
+
     /** The endpoints bound: the legacy one is null when off. */
     record Bound(String stream, String legacyStream) {}
 
@@ -94,12 +100,17 @@ final class FeedPublisher implements CommitSink<ReplyTo>, AutoCloseable {
         String option = "--stream-endpoint " + endpoint;
         try {
             pub = context.createSocket(SocketType.PUB);
+            // Subscribers send frames too (subscriptions): the same guard as the command sockets.
+            pub.setMsgAllocator(new FrameSizeGuard("--stream-endpoint " + endpoint, MAX_SUBSCRIBER_MESSAGE));
+            pub.setMaxMsgSize(MAX_SUBSCRIBER_MESSAGE);
             pub.setSndHWM(highWaterMark);
             pub.setLinger(1_000);
             pub.bind(endpoint);
             if (legacyEndpoint != null) {
                 option = "--legacy-stream-endpoint " + legacyEndpoint;
                 legacyPub = context.createSocket(SocketType.PUB);
+                legacyPub.setMsgAllocator(new FrameSizeGuard(option, MAX_SUBSCRIBER_MESSAGE));
+                legacyPub.setMaxMsgSize(MAX_SUBSCRIBER_MESSAGE);
                 legacyPub.setSndHWM(highWaterMark);
                 legacyPub.setLinger(1_000);
                 legacyPub.bind(legacyEndpoint);

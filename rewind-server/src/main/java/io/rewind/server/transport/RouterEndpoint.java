@@ -89,6 +89,7 @@ final class RouterEndpoint implements AutoCloseable {
         ZMQ.Socket replies;
         try {
             router = context.createSocket(SocketType.ROUTER);
+            router.setMsgAllocator(new FrameSizeGuard(option + " " + endpoint, maxMessageSize));
             router.setRouterMandatory(true);
             router.setMaxMsgSize(maxMessageSize);
             router.setSndHWM(100_000);
