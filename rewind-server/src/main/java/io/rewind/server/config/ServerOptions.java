@@ -78,6 +78,10 @@ public final class ServerOptions {
             description = "Largest append, all its events together (default: ${DEFAULT-VALUE}).")
     long maxAppendSize;
 
+    @Option(names = "--max-stream-name-size", paramLabel = "BYTES", defaultValue = "255",
+            description = "Longest stream name in UTF-8 bytes, at most 255 (default: ${DEFAULT-VALUE}).")
+    int maxStreamNameSize;
+
     @Option(names = "--max-read-page", paramLabel = "N", defaultValue = "4096",
             description = "Most events in one read reply (default: ${DEFAULT-VALUE}).")
     int maxReadPage;
@@ -170,11 +174,12 @@ public final class ServerOptions {
         checkRange(commandLine, "--max-events-per-append", maxEventsPerAppend, 1, 1_000_000);
         checkRange(commandLine, "--max-append-size", maxAppendSize, maxEventSize, 1L << 30);
         checkRange(commandLine, "--max-message-size", maxMessageSize, maxAppendSize + (64 << 10), 2L << 30);
+        checkRange(commandLine, "--max-stream-name-size", maxStreamNameSize, 1, Limits.STREAM_NAME_BYTES_CAP);
         checkRange(commandLine, "--max-read-page", maxReadPage, 1, 1_000_000);
         checkRange(commandLine, "--max-read-page-size", maxReadPageSize, 1, 1L << 30);
         checkRange(commandLine, "--queue-capacity", queueCapacity, 1, 10_000_000);
         checkRange(commandLine, "--feed-high-water-mark", feedHighWaterMark, 1, 100_000_000);
-        Limits limits = new Limits(Limits.STREAM_NAME_BYTES_CAP, (int) maxEventSize, maxEventsPerAppend,
+        Limits limits = new Limits(maxStreamNameSize, (int) maxEventSize, maxEventsPerAppend,
                 maxAppendSize, maxReadPage, maxReadPageSize);
         return new ServerConfig(dataDir.toAbsolutePath().normalize(), storage, commandEndpoint, streamEndpoint,
                 fsync, maxMessageSize, limits, queueCapacity, feedHighWaterMark,

@@ -38,6 +38,7 @@ class ServerOptionsTest {
         assertThat(config.limits().maxAppendBytes()).isEqualTo(2L << 20);
         assertThat(config.maxMessageSize()).isEqualTo(3L << 20);
         assertThat(config.limits().maxReadCount()).isEqualTo(100);
+        assertThat(ServerOptions.parse("--max-stream-name-size", "40").limits().maxStreamNameBytes()).isEqualTo(40);
         assertThat(config.streamEndpoint()).isEqualTo("tcp://[::1]:7001");
     }
 
@@ -68,6 +69,8 @@ class ServerOptionsTest {
         assertRejected(new String[] {"--max-append-size", "1KiB"}, "--max-append-size", "1024");
         assertRejected(new String[] {"--max-message-size", "16MiB"}, "--max-message-size");
         assertRejected(new String[] {"--bogus"}, "--bogus");
+        assertRejected(new String[] {"--max-stream-name-size", "256"}, "--max-stream-name-size", "1..255");
+        assertRejected(new String[] {"--queue-capacity", "0"}, "--queue-capacity");
 
         Path file = tmp.resolve("bad.properties");
         Files.writeString(file, "data-directory=/tmp/x\n");

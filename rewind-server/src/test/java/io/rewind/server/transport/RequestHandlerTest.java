@@ -121,6 +121,35 @@ class RequestHandlerTest {
     }
 
     @Test
+    void aReadPageIsCappedByTheLimitNotRefused() {
+        for (int i = 0; i < 60; i++) {
+            storage.append(List.of(new io.rewind.server.storage.StoredEvent(java.util.UUID.randomUUID(), "s", i, i,
+                    "T", new byte[1], new byte[0], 0)), true);
+        }
+        Response capped = handle(Request.newBuilder().setRead(ReadRequest.newBuilder().setStream("s")
+                .setMaxCount(1_000_000)).build());
+        assertThat(capped.getRead().getEventsCount()).isEqualTo(50);
+        assertThat(capped.getRead().getEndReached()).isFalse();
+        assertThat(capped.getRead().getNextFrom()).isEqualTo(50);
+        Response defaulted = handle(Request.newBuilder().setRead(ReadRequest.newBuilder()
+                .setAll(ReadRequest.AllStreams.getDefaultInstance())).build());
+        assertThat(defaulted.getRead().getEventsCount()).isEqualTo(50);
+        Response unsigned = handle(Request.newBuilder().setRead(ReadRequest.newBuilder()
+                .setAll(ReadRequest.AllStreams.getDefaultInstance()).setMaxCount(-1)).build());
+        assertThat(unsigned.getRead().getEventsCount()).as("max_count is unsigned: 2^32-1 is capped too")
+                .isEqualTo(50);
+    }
+
+    @Test
+    void aNameWithinTheConfiguredLimitPassesAndOneBeyondItDoesNot() {
+        RequestHandler strict = new RequestHandler(storage, writer, new Limits(8, 100, 3, 250, 50, 1 << 20), "test");
+        assertThat(strict.handle(append("12345678", event(1)).toByteArray(), ENVELOPE)).isNull();
+        Response response = strict.handle(append("123456789", event(1)).toByteArray(), ENVELOPE);
+        assertThat(response.getError().getCode()).isEqualTo(ErrorCode.INVALID_REQUEST);
+        assertThat(response.getError().getMessage()).contains("9 bytes").contains("limit is 8");
+    }
+
+    @Test
     void readsOfAnEmptyLogReachTheEndAtOnce() {
         Response forward = handle(Request.newBuilder().setRead(ReadRequest.newBuilder()
                 .setAll(ReadRequest.AllStreams.getDefaultInstance())).build());

@@ -1,0 +1,57 @@
+package io.rewind.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class ValueTypesTest {
+
+    @Test
+    void expectedVersionsAreValuesAndExactRejectsNegatives() {
+        assertThat(ExpectedVersion.exact(3)).isEqualTo(new ExpectedVersion.Exact(3));
+        assertThat(ExpectedVersion.any()).isEqualTo(ExpectedVersion.any());
+        assertThatThrownBy(() -> ExpectedVersion.exact(-1)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("-1");
+    }
+
+    @Test
+    void readOptionsAreImmutableAndValidated() {
+        ReadOptions base = ReadOptions.forwards();
+        ReadOptions derived = base.from(10).pageSize(5).maxCount(7);
+        assertThat(base.from()).isEqualTo(-1);
+        assertThat(derived.from()).isEqualTo(10);
+        assertThat(derived.pageSize()).isEqualTo(5);
+        assertThat(derived.maxCount()).isEqualTo(7);
+        assertThat(ReadOptions.backwards().direction()).isEqualTo(Direction.BACKWARDS);
+        assertThatThrownBy(() -> base.from(-2)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> base.pageSize(-1)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> base.maxCount(-1)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void eventDataGetsAFreshIdAndRejectsNulls() {
+        EventData a = EventData.of("T", "x");
+        EventData b = EventData.of("T", "x");
+        assertThat(a.eventId()).isNotNull().isNotEqualTo(b.eventId());
+        assertThat(a.withId(null).eventId()).isNull();
+        assertThatThrownBy(() -> new EventData(null, null, new byte[0], new byte[0]))
+                .isInstanceOf(NullPointerException.class).hasMessageContaining("type");
+    }
+
+    @Test
+    void subscriptionTargetsAndStartsAreValidated() {
+        assertThatThrownBy(() -> SubscriptionTarget.stream("")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> StartFrom.after(-2)).isInstanceOf(IllegalArgumentException.class);
+        assertThat(StartFrom.after(-1)).isEqualTo(new StartFrom.After(-1));
+    }
+
+    @Test
+    void theBuilderRejectsNonsense() {
+        assertThatThrownBy(() -> RewindClient.builder().requestTimeout(Duration.ZERO))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> RewindClient.builder().subscriptionReceiveHighWaterMark(0))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+}
