@@ -65,6 +65,16 @@ public final class Benchmark implements Callable<Integer> {
             description = "Appends each client keeps in flight (default: ${DEFAULT-VALUE}).")
     int inFlight;
 
+    @Option(names = "--many-writers", defaultValue = "64",
+            description = "Clients of the extra group-commit case (single-event durable appends over 4 connections);"
+                    + " 0 skips it (default: ${DEFAULT-VALUE}).")
+    int manyWriters;
+
+    @Option(names = "--connections", defaultValue = "0",
+            description = "RewindClient instances the concurrent clients share, round robin; 0 gives each client its"
+                    + " own (default: ${DEFAULT-VALUE}).")
+    int connections;
+
     @Option(names = "--replay-events", defaultValue = "1000000",
             description = "Events stored and then replayed (default: ${DEFAULT-VALUE}).")
     int replayEvents;
@@ -123,11 +133,19 @@ public final class Benchmark implements Callable<Integer> {
                             // Each append is one round trip; a synced batch is the most a group commit can be.
                             result.put("vs_zeromq_pipelined_round_trips", appends / pipelined);
                             if (fsync.equals("always")) {
-                                result.put("appends_per_fsync_ceiling", appends / fsyncs);
-                                result.put("vs_rocksdb_synced_batch100_events", events / (syncedBatches * 100));
+                                compareDurable(result, appends, events, fsyncs, syncedPuts, syncedBatches);
                             }
                         }
                     }
+                }
+                if (fsync.equals("always") && manyWriters > 0 && batchSizes.contains(1)) {
+                    int saved = connections;
+                    connections = 4;
+                    Map<String, Object> result = appendCase(server, fsync, manyWriters, 1, eventSizes.get(0));
+                    connections = saved;
+                    double events = (double) result.get("events_per_s");
+                    result.put("vs_zeromq_pipelined_round_trips", events / pipelined);
+                    compareDurable(result, events, events, fsyncs, syncedPuts, syncedBatches);
                 }
                 if (fsync.equals(fsyncModes.get(0))) {
                     replay(server, pipelined);
@@ -140,6 +158,14 @@ public final class Benchmark implements Callable<Integer> {
         return 0;
     }
 
+    /** What group commit buys: durable appends per fsync and per synced RocksDB put, the one-sync-per-event way. */
+    private static void compareDurable(Map<String, Object> result, double appends, double events, double fsyncs,
+            double syncedPuts, double syncedBatches) {
+        result.put("appends_per_fsync_ceiling", appends / fsyncs);
+        result.put("appends_per_rocksdb_synced_put", appends / syncedPuts);
+        result.put("vs_rocksdb_synced_batch100_events", events / (syncedBatches * 100));
+    }
+
     private Map<String, Object> appendCase(ServerProcess server, String fsync, int clientCount, int batch, int size)
             throws Exception {
         progress("Appends: fsync %s, %d clients x %d in flight, %d events of %d bytes per append", fsync, clientCount,
@@ -150,6 +176,7 @@ public final class Benchmark implements Callable<Integer> {
         params.put("fsync", fsync);
         params.put("clients", clientCount);
         params.put("in_flight", inFlight);
+        params.put("connections", connections == 0 ? clientCount : Math.min(connections, clientCount));
         params.put("batch", batch);
         params.put("event_bytes", size);
         Map<String, Object> result = result("append", params);
@@ -173,9 +200,12 @@ public final class Benchmark implements Callable<Integer> {
         long end = warmupEnd + measureNanos;
         List<Thread> threads = new ArrayList<>();
         List<RewindClient> clients = new ArrayList<>();
+        int connectionCount = connections == 0 ? clientCount : Math.min(connections, clientCount);
+        for (int c = 0; c < connectionCount; c++) {
+            clients.add(RewindClient.builder().commandEndpoint(server.commandEndpoint()).build());
+        }
         for (int c = 0; c < clientCount; c++) {
-            RewindClient client = RewindClient.builder().commandEndpoint(server.commandEndpoint()).build();
-            clients.add(client);
+            RewindClient client = clients.get(c % connectionCount);
             String stream = "bench-" + name + "-" + c;
             Thread thread = new Thread(() -> {
                 Semaphore window = new Semaphore(inFlight);
@@ -345,17 +375,14 @@ public final class Benchmark implements Callable<Integer> {
                 + " %,.0f/s (%,.0f events/s) | ZeroMQ round trips %,.0f/s, pipelined %,.0f/s%n", fsyncs, syncedPuts,
                 syncedBatches, syncedBatches * 100, roundTrips, pipelined);
         System.out.println();
-        System.out.printf("%-7s %7s %6s %6s %14s %9s %9s %9s %12s %10s%n", "fsync", "clients", "batch", "bytes",
-                "events/s", "p50 ms", "p99 ms", "p99.9 ms", "appends/fsync", "vs zmq rt");
+        System.out.printf("%-7s %7s %6s %6s %14s %9s %9s %9s %13s %13s %10s%n", "fsync", "clients", "batch",
+                "bytes", "events/s", "p50 ms", "p99 ms", "p99.9 ms", "per fsync", "per sync put", "vs zmq rt");
         for (Map<String, Object> r : results) {
             if (r.get("name").equals("append")) {
-                System.out.printf(Locale.ROOT, "%-7s %7d %6d %6d %,14.0f %9.2f %9.2f %9.2f %12s %9.2fx%n",
+                System.out.printf(Locale.ROOT, "%-7s %7d %6d %6d %,14.0f %9.2f %9.2f %9.2f %13s %13s %9.2fx%n",
                         r.get("fsync"), r.get("clients"), r.get("batch"), r.get("event_bytes"), r.get("events_per_s"),
-                        r.get("p50_ms"), r.get("p99_ms"), r.get("p999_ms"),
-                        r.containsKey("appends_per_fsync_ceiling")
-                                ? String.format(Locale.ROOT, "%.1fx", (double) r.get("appends_per_fsync_ceiling"))
-                                : "-",
-                        r.get("vs_zeromq_pipelined_round_trips"));
+                        r.get("p50_ms"), r.get("p99_ms"), r.get("p999_ms"), ratio(r, "appends_per_fsync_ceiling"),
+                        ratio(r, "appends_per_rocksdb_synced_put"), r.get("vs_zeromq_pipelined_round_trips"));
             }
         }
         System.out.println();
@@ -364,6 +391,10 @@ public final class Benchmark implements Callable<Integer> {
                 System.out.println(r.get("name") + ": " + json(r));
             }
         }
+    }
+
+    private static String ratio(Map<String, Object> result, String key) {
+        return result.containsKey(key) ? String.format(Locale.ROOT, "%.1fx", (double) result.get(key)) : "-";
     }
 
     private static void progress(String format, Object... args) {

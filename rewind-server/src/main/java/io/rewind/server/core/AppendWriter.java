@@ -79,6 +79,26 @@ public final class AppendWriter<T> implements AutoCloseable {
         return queue.size();
     }
 
+    /** Counts for the periodic DEBUG line: how big groups are and where the writer's time goes. */
+    private long statGroups;
+    private long statAppends;
+    private long statEvents;
+    private long statWriteNanos;
+    private long statSinkNanos;
+    private long statSince = System.nanoTime();
+
+    private void logStatistics() {
+        long now = System.nanoTime();
+        if (now - statSince < 10_000_000_000L || statGroups == 0) {
+            return;
+        }
+        log.debug("Writer: {} groups, {} appends, {} events in {} ms; {} appends per group; writing {} ms,"
+                        + " handing over {} ms", statGroups, statAppends, statEvents, (now - statSince) / 1_000_000,
+                statAppends / statGroups, statWriteNanos / 1_000_000, statSinkNanos / 1_000_000);
+        statGroups = statAppends = statEvents = statWriteNanos = statSinkNanos = 0;
+        statSince = now;
+    }
+
     private void run() {
         List<Submission<T>> group = new ArrayList<>();
         long nextPosition = storage.nextPosition();
@@ -101,7 +121,13 @@ public final class AppendWriter<T> implements AutoCloseable {
                 events += next.command().events().size();
             }
             nextPosition = commit(group, nextPosition);
+            statGroups++;
+            statAppends += group.size();
+            statEvents += events;
             group.clear();
+            if (log.isDebugEnabled()) {
+                logStatistics();
+            }
         }
         log.debug("Writer stopped");
     }
@@ -122,6 +148,7 @@ public final class AppendWriter<T> implements AutoCloseable {
             }
         }
         long committedNext = nextPosition;
+        long writeStart = System.nanoTime();
         try {
             storage.append(state.toWrite, sync);
             committedNext = state.nextPosition;
@@ -133,11 +160,14 @@ public final class AppendWriter<T> implements AutoCloseable {
                     + e.getMessage());
             outcomes.replaceAll(o -> AppendOutcome.failure(o.attachment(), error));
         }
+        long handOver = System.nanoTime();
+        statWriteNanos += handOver - writeStart;
         try {
             sink.committed(outcomes);
         } catch (RuntimeException e) {
             log.error("Commit sink failed", e);
         }
+        statSinkNanos += System.nanoTime() - handOver;
         return committedNext;
     }
 
