@@ -121,8 +121,7 @@ class HostileInputIT {
             List<long[]> fuzzStored = new ArrayList<>();
             List<byte[]> templates = templates();
             long replies = 0;
-            try (ZMQ.Socket dealer = context.createSocket(SocketType.DEALER)) {
-                dealer.setHandshakeIvl(1_000);
+            try (ZMQ.Socket dealer = TestSockets.client(context, SocketType.DEALER)) {
                 dealer.setReceiveTimeOut(30_000);
                 dealer.connect(server.commandEndpoint());
                 for (int sent = 0; sent < REQUESTS; sent += BURST) {
@@ -152,8 +151,7 @@ class HostileInputIT {
                 }
             }
             // Frames above --max-message-size are dropped by ZeroMQ before being buffered (the peer is cut off).
-            try (ZMQ.Socket huge = context.createSocket(SocketType.DEALER)) {
-                huge.setHandshakeIvl(1_000);
+            try (ZMQ.Socket huge = TestSockets.client(context, SocketType.DEALER)) {
                 huge.connect(server.commandEndpoint());
                 for (int i = 0; i < 5; i++) {
                     huge.sendMore(EMPTY);
@@ -196,9 +194,8 @@ class HostileInputIT {
 
     private void assertTheServerStillServes(ServerProcess server, RewindClient client, ZContext context)
             throws Exception {
-        try (ZMQ.Socket sub = context.createSocket(SocketType.SUB);
-                ZMQ.Socket legacy = context.createSocket(SocketType.REQ)) {
-            sub.setHandshakeIvl(1_000);
+        try (ZMQ.Socket sub = TestSockets.client(context, SocketType.SUB);
+                ZMQ.Socket legacy = TestSockets.client(context, SocketType.REQ)) {
             sub.setReceiveTimeOut(200);
             sub.subscribe("after-attack\0".getBytes(StandardCharsets.UTF_8));
             sub.connect(server.streamEndpoint());
@@ -209,8 +206,6 @@ class HostileInputIT {
             }
             assertThat(topic).as("the live feed still publishes").isNotNull();
 
-            legacy.setHandshakeIvl(1_000);
-            legacy.setReceiveTimeOut(10_000);
             legacy.connect(server.legacyQueryEndpoint());
             legacy.sendMore("QUERY");
             legacy.sendMore("");

@@ -65,10 +65,33 @@ class LegacyProtocolIT {
     }
 
     private ZMQ.Socket socket(SocketType type) {
-        ZMQ.Socket socket = context.createSocket(type);
-        socket.setHandshakeIvl(1_000);
-        socket.setReceiveTimeOut(10_000);
-        return socket;
+        return TestSockets.client(context, type);
+    }
+
+    /**
+     * A SUB socket misses what is published before its subscription reaches the server: publishes
+     * {@code probe} events until one arrives, drains the feed, and returns the last id it saw.
+     */
+    private String awaitSubscribed(ZMQ.Socket sub, String probe) {
+        sub.setReceiveTimeOut(200);
+        try {
+            while (true) {
+                publish(ascii(probe));
+                byte[] id = sub.recv();
+                if (id == null) {
+                    continue;
+                }
+                String last;
+                do {
+                    last = new String(id, US_ASCII);
+                    sub.recv();
+                    sub.recv();
+                } while ((id = sub.recv(ZMQ.DONTWAIT)) != null);
+                return last;
+            }
+        } finally {
+            sub.setReceiveTimeOut(10_000);
+        }
     }
 
     private static byte[] ascii(String text) {
@@ -138,26 +161,7 @@ class LegacyProtocolIT {
         try (ZMQ.Socket sub = socket(SocketType.SUB)) {
             sub.subscribe(EMPTY);
             sub.connect(server.legacyStreamEndpoint());
-            // A SUB socket misses what is published before its subscription arrives: publish probes until one shows.
-            String previous;
-            while (true) {
-                publish(ascii("probe"));
-                sub.setReceiveTimeOut(200);
-                byte[] id = sub.recv();
-                if (id != null) {
-                    sub.recv();
-                    sub.recv();
-                    byte[] more;
-                    previous = new String(id, US_ASCII);
-                    while ((more = sub.recv(ZMQ.DONTWAIT)) != null) {
-                        previous = new String(more, US_ASCII);
-                        sub.recv();
-                        sub.recv();
-                    }
-                    break;
-                }
-            }
-            sub.setReceiveTimeOut(10_000);
+            String previous = awaitSubscribed(sub, "probe");
             for (int i = 0; i < 20; i++) {
                 publish(ascii("event " + i));
             }
@@ -281,23 +285,7 @@ class LegacyProtocolIT {
         try (ZMQ.Socket first = socket(SocketType.SUB)) {
             first.subscribe(EMPTY);
             first.connect(server.legacyStreamEndpoint());
-            String lastSeen = null;
-            while (lastSeen == null) {
-                publish(ascii("before the gap"));
-                first.setReceiveTimeOut(200);
-                byte[] id = first.recv();
-                if (id != null) {
-                    first.recv();
-                    first.recv();
-                    lastSeen = new String(id, US_ASCII);
-                    byte[] more;
-                    while ((more = first.recv(ZMQ.DONTWAIT)) != null) {
-                        lastSeen = new String(more, US_ASCII);
-                        first.recv();
-                        first.recv();
-                    }
-                }
-            }
+            String lastSeen = awaitSubscribed(first, "before the gap");
             // The subscriber goes away; events are published that it never sees.
             context.destroySocket(first);
             publish(ascii("missed 1"));

@@ -55,12 +55,8 @@ class RawProtocolIT {
         }
     }
 
-    /** A client socket with JeroMQ's handshake stall worked around (see the client's Connection). */
     private ZMQ.Socket socket(SocketType type) {
-        ZMQ.Socket socket = context.createSocket(type);
-        socket.setHandshakeIvl(1_000);
-        socket.setReceiveTimeOut(10_000);
-        return socket;
+        return TestSockets.client(context, type);
     }
 
     private ZMQ.Socket dealer() {

@@ -36,7 +36,10 @@ final class EventCodec {
 
     /** The prefix every index key of a stream starts with: name and NUL. */
     static byte[] streamPrefix(String stream) {
-        byte[] name = stream.getBytes(StandardCharsets.UTF_8);
+        return streamPrefix(stream.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static byte[] streamPrefix(byte[] name) {
         byte[] prefix = new byte[name.length + 1];
         System.arraycopy(name, 0, prefix, 0, name.length);
         return prefix;
@@ -50,8 +53,8 @@ final class EventCodec {
         return ByteBuffer.wrap(key, key.length - Long.BYTES, Long.BYTES).getLong();
     }
 
-    static byte[] encodeLocation(StoredEvent event) {
-        byte[] stream = event.stream().getBytes(StandardCharsets.UTF_8);
+    /** @param stream the event's stream name in UTF-8, encoded once by the caller */
+    static byte[] encodeLocation(StoredEvent event, byte[] stream) {
         return ByteBuffer.allocate(16 + stream.length).putLong(event.globalPosition())
                 .putLong(event.streamVersion()).put(stream).array();
     }
@@ -64,8 +67,8 @@ final class EventCodec {
         return new EventLocation(stream, version, position);
     }
 
-    static byte[] encodeEvent(StoredEvent event) {
-        byte[] stream = event.stream().getBytes(StandardCharsets.UTF_8);
+    /** @param stream the event's stream name in UTF-8, encoded once by the caller */
+    static byte[] encodeEvent(StoredEvent event, byte[] stream) {
         byte[] type = event.type().getBytes(StandardCharsets.UTF_8);
         int size = 1 + 16 + 8 + 8 + 2 + stream.length + 4 + type.length + 4 + event.data().length + 4
                 + event.metadata().length;

@@ -210,10 +210,11 @@ public final class RocksDbStorage implements EventStorage {
                             + event.globalPosition() + ", expected " + (position - 1));
                 }
                 byte[] positionKey = EventCodec.longKey(event.globalPosition());
-                write.put(events, positionKey, EventCodec.encodeEvent(event));
-                write.put(streams, EventCodec.streamKey(EventCodec.streamPrefix(event.stream()),
-                        event.streamVersion()), positionKey);
-                write.put(ids, EventCodec.uuidKey(event.eventId()), EventCodec.encodeLocation(event));
+                byte[] stream = event.stream().getBytes(StandardCharsets.UTF_8);
+                write.put(events, positionKey, EventCodec.encodeEvent(event, stream));
+                write.put(streams, EventCodec.streamKey(EventCodec.streamPrefix(stream), event.streamVersion()),
+                        positionKey);
+                write.put(ids, EventCodec.uuidKey(event.eventId()), EventCodec.encodeLocation(event, stream));
                 lastVersions.put(event.stream(), event.streamVersion());
                 if (event.streamVersion() == 0) {
                     newStreams++;

@@ -27,7 +27,9 @@ public final class Transport implements AutoCloseable {
 
     public Transport(ServerConfig config, EventStorage storage, String version) {
         ServerConfig.Legacy legacyConfig = config.legacy();
-        List<StoredEvent> newest = storage.readAll(storage.nextPosition() - 1, ReadDirection.BACKWARD, 1, 1);
+        // The legacy feed sends each event's previous id: it starts from the newest stored event.
+        List<StoredEvent> newest = legacyConfig.streamEndpoint() == null ? List.of()
+                : storage.readAll(storage.nextPosition() - 1, ReadDirection.BACKWARD, 1, 1);
         feed = new FeedPublisher(context, config.streamEndpoint(), config.feedHighWaterMark(),
                 legacyConfig.streamEndpoint(), legacyConfig.queryEndpoint() != null,
                 newest.isEmpty() ? null : newest.get(0).eventId());
