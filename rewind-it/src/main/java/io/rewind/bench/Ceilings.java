@@ -121,7 +121,7 @@ final class Ceilings {
                 dealer.recv();
             }
             double rate = count / seconds(start);
-            context.destroySocket(dealer);
+            dealer.close();
             echoing.set(false);
             echo.join(2_000);
             return rate;

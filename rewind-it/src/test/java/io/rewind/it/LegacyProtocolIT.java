@@ -58,7 +58,7 @@ class LegacyProtocolIT {
     @BeforeEach
     void connect() {
         if (req != null) {
-            context.destroySocket(req);
+            req.close();
         }
         req = socket(SocketType.REQ);
         req.connect(server.legacyQueryEndpoint());
@@ -287,7 +287,7 @@ class LegacyProtocolIT {
             first.connect(server.legacyStreamEndpoint());
             String lastSeen = awaitSubscribed(first, "before the gap");
             // The subscriber goes away; events are published that it never sees.
-            context.destroySocket(first);
+            first.close();
             publish(ascii("missed 1"));
             publish(ascii("missed 2"));
 

@@ -144,7 +144,7 @@ public final class CatchUpSubscription implements Subscription {
         } catch (RuntimeException | Error e) {
             fatal = e;
         } finally {
-            context.destroySocket(sub);
+            sub.close();
             setState(SubscriptionState.CLOSED);
         }
         if (fatal != null && !closing) {

@@ -160,7 +160,7 @@ public final class Connection implements AutoCloseable {
                 log.error("Client I/O thread for {} failed", endpoint, e);
             }
         } finally {
-            context.destroySocket(dealer);
+            dealer.close();
             running = false;
             failAll();
         }

@@ -153,7 +153,7 @@ final class FeedPublisher implements CommitSink<ReplyTo>, AutoCloseable {
     private void destroy(ZMQ.Socket... sockets) {
         for (ZMQ.Socket socket : sockets) {
             if (socket != null) {
-                context.destroySocket(socket);
+                socket.close();
             }
         }
     }

@@ -130,8 +130,8 @@ final class RouterEndpoint implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             log.error("Endpoint {} ({}) failed", endpoint, option, e);
         } finally {
-            context.destroySocket(replies);
-            context.destroySocket(router);
+            replies.close();
+            router.close();
         }
     }
 
