@@ -209,16 +209,25 @@ public final class CatchUpSubscription implements Subscription {
                 announced = true;
             }
             for (RecordedEvent event : page.events()) {
-                long position = byVersion ? event.streamVersion() : event.globalPosition();
+                long position = positionOf(event);
                 if (position == checkpoint + 1) {
                     offer(event, position);
                 }
+            }
+            if (!page.events().isEmpty() && checkpoint < next) {
+                // History is dense; a page that does not continue it would be read again forever.
+                throw new Stop(new RewindException("history of " + describe(target) + " does not continue at position "
+                        + next + ": the page starts at " + positionOf(page.events().get(0))));
             }
             if (page.endReached() || page.events().isEmpty()) {
                 break;
             }
         }
         setState(SubscriptionState.LIVE);
+    }
+
+    private long positionOf(RecordedEvent event) {
+        return byVersion ? event.streamVersion() : event.globalPosition();
     }
 
     private void offer(RecordedEvent event, long position) {

@@ -4,6 +4,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import io.rewind.client.ClientClosedException;
 import io.rewind.client.RequestTimeoutException;
 import io.rewind.client.RewindException;
+import io.rewind.client.ServerUnavailableException;
 import io.rewind.protocol.v1.Request;
 import io.rewind.protocol.v1.Response;
 import java.io.IOException;
@@ -45,6 +46,14 @@ public final class Connection implements AutoCloseable {
 
     private record Pending(CompletableFuture<Response> future, long deadlineNanos) {}
 
+    private record Outgoing(long id, byte[] frame) {}
+
+    /**
+     * Requests ZeroMQ may queue for the server; beyond it (the server is gone or far behind) a request
+     * fails at once instead of growing the queue or blocking the I/O thread.
+     */
+    private static final int SEND_HIGH_WATER_MARK = 100_000;
+
     /** How often the I/O thread looks for requests past their deadline. */
     private static final long SWEEP_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
@@ -53,7 +62,7 @@ public final class Connection implements AutoCloseable {
     private final ZContext context = new ZContext(1);
     private final Pipe wakeup;
     private final AtomicBoolean wakeupPending = new AtomicBoolean();
-    private final Queue<byte[]> outbox = new ConcurrentLinkedQueue<>();
+    private final Queue<Outgoing> outbox = new ConcurrentLinkedQueue<>();
     private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
     private final AtomicLong requestIds = new AtomicLong();
     private final Thread thread;
@@ -87,7 +96,12 @@ public final class Connection implements AutoCloseable {
         long id = requestIds.incrementAndGet();
         byte[] frame = request.setRequestId(id).build().toByteArray();
         pending.put(id, new Pending(future, System.nanoTime() + timeout.toNanos()));
-        outbox.add(frame);
+        outbox.add(new Outgoing(id, frame));
+        if (!running) {
+            // Closed meanwhile: the I/O thread may already have failed what was pending.
+            fail(id, new ClientClosedException("the client is closed"));
+            return future;
+        }
         if (wakeupPending.compareAndSet(false, true)) {
             try {
                 wakeup.sink().write(ByteBuffer.wrap(new byte[] {1}));
@@ -118,7 +132,7 @@ public final class Connection implements AutoCloseable {
     private void run() {
         ZMQ.Socket dealer = context.createSocket(SocketType.DEALER);
         dealer.setLinger(0);
-        dealer.setSndHWM(0);
+        dealer.setSndHWM(SEND_HIGH_WATER_MARK);
         dealer.setRcvHWM(0);
         dealer.setReconnectIVL(100);
         dealer.setReconnectIVLMax(2_000);
@@ -137,10 +151,15 @@ public final class Connection implements AutoCloseable {
                     expireOverdue(now);
                     nextSweep = now + SWEEP_NANOS;
                 }
-                byte[] frame;
-                while ((frame = outbox.poll()) != null) {
-                    dealer.sendMore(EMPTY);
-                    dealer.send(frame);
+                Outgoing outgoing;
+                while ((outgoing = outbox.poll()) != null) {
+                    // A multipart message is queued whole or not at all, decided at its first frame.
+                    if (!dealer.send(EMPTY, ZMQ.SNDMORE | ZMQ.DONTWAIT)) {
+                        fail(outgoing.id(), new ServerUnavailableException(SEND_HIGH_WATER_MARK
+                                + " requests are already queued for " + endpoint + "; nothing was sent, retry later"));
+                        continue;
+                    }
+                    dealer.send(outgoing.frame(), ZMQ.DONTWAIT);
                 }
                 receive(dealer);
                 // The socket's descriptor only signals changes: block only when nothing is pending.
