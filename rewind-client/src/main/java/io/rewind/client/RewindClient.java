@@ -253,39 +253,48 @@ public final class RewindClient implements AutoCloseable {
         }
     }
 
-    /** Walks pages until the end is reached or {@code maxCount} events were returned. */
+    /**
+     * Walks pages until the end is reached or {@code maxCount} events were returned. The next page is
+     * requested as soon as the current one arrives, so the server reads it while the caller consumes
+     * this one: at most two pages are held.
+     */
     private final class PagingIterator implements Iterator<RecordedEvent> {
         private final String stream;
         private final ReadOptions options;
         private long remaining;
-        private long from;
+        private long requested;
         private List<RecordedEvent> page = List.of();
         private int index;
-        private boolean endReached;
+        private CompletableFuture<ReadPage> next;
 
         PagingIterator(String stream, ReadOptions options) {
             this.stream = stream;
             this.options = options;
             this.remaining = options.maxCount();
-            this.from = options.from();
+            this.requested = options.maxCount();
+            this.next = request(options.from());
+        }
+
+        private CompletableFuture<ReadPage> request(long from) {
+            if (requested <= 0) {
+                return null;
+            }
+            int size = options.pageSize();
+            int pageSize = requested < Integer.MAX_VALUE && (size == 0 || requested < size) ? (int) requested : size;
+            return readPageAsync(stream, options.pageSize(pageSize), from);
         }
 
         @Override
         public boolean hasNext() {
-            while (remaining > 0 && index == page.size() && !endReached) {
-                ReadOptions pageOptions = options.pageSize(pageSize());
-                ReadPage next = await(readPageAsync(stream, pageOptions, from));
-                page = next.events();
+            while (remaining > 0 && index == page.size() && next != null) {
+                ReadPage arrived = await(next);
+                page = arrived.events();
                 index = 0;
-                endReached = next.endReached() || next.nextFrom() < 0;
-                from = next.nextFrom();
+                requested -= page.size();
+                boolean more = !arrived.endReached() && arrived.nextFrom() >= 0 && !page.isEmpty();
+                next = more ? request(arrived.nextFrom()) : null;
             }
             return remaining > 0 && index < page.size();
-        }
-
-        private int pageSize() {
-            int size = options.pageSize();
-            return remaining < Integer.MAX_VALUE && (size == 0 || remaining < size) ? (int) remaining : size;
         }
 
         @Override
