@@ -1,7 +1,6 @@
 package io.rewind.server.transport;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import io.rewind.protocol.v1.Direction;
 import io.rewind.protocol.v1.ReadRequest;
 import io.rewind.protocol.v1.ReadResponse;
 import io.rewind.protocol.v1.Request;
