@@ -75,7 +75,7 @@ public final class Benchmark implements Callable<Integer> {
     int connections;
 
     @Option(names = "--replay-events", defaultValue = "1000000",
-            description = "Events stored and then replayed (default: ${DEFAULT-VALUE}).")
+            description = "Events stored and then replayed; 0 skips the replay (default: ${DEFAULT-VALUE}).")
     int replayEvents;
 
     @Option(names = "--feed-rate", defaultValue = "10000",
@@ -83,7 +83,7 @@ public final class Benchmark implements Callable<Integer> {
     int feedRate;
 
     @Option(names = "--feed-seconds", defaultValue = "5",
-            description = "Seconds of the live-feed latency run (default: ${DEFAULT-VALUE}).")
+            description = "Seconds of the live-feed latency run; 0 skips it (default: ${DEFAULT-VALUE}).")
     int feedSeconds;
 
     @Option(names = "--work-dir", defaultValue = "target/benchmark",
@@ -148,8 +148,12 @@ public final class Benchmark implements Callable<Integer> {
                 }
                 if (fsync.equals(fsyncModes.get(0))) {
                     // Before the replay data: storing a million events sets RocksDB flushing and compacting.
-                    feedLatency(server, fsync);
-                    replay(server);
+                    if (feedSeconds > 0) {
+                        feedLatency(server, fsync);
+                    }
+                    if (replayEvents > 0) {
+                        replay(server);
+                    }
                 }
             }
         }

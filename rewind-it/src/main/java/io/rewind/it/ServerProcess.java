@@ -63,6 +63,11 @@ public final class ServerProcess implements ServerUnderTest {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xmx1g");
+        // Extra server JVM options, e.g. a profiler: -Drewind.server.javaOptions="-XX:StartFlightRecording=..."
+        String javaOptions = System.getProperty("rewind.server.javaOptions", "").trim();
+        if (!javaOptions.isEmpty()) {
+            command.addAll(List.of(javaOptions.split("\\s+")));
+        }
         command.add("-jar");
         command.add(JAR.toAbsolutePath().toString());
         command.addAll(args);

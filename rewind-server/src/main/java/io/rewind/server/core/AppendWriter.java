@@ -3,32 +3,39 @@ package io.rewind.server.core;
 import io.rewind.server.storage.EventLocation;
 import io.rewind.server.storage.EventStorage;
 import io.rewind.server.storage.StoredEvent;
+import java.security.SecureRandom;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SplittableRandom;
 import java.util.UUID;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one thread that writes. It takes every append waiting in its bounded queue, checks them in
- * order (an append may depend on the one before it in the same group), writes the accepted ones in
- * one storage batch with one sync, and only then hands the group's outcomes, in commit order, to the
- * {@link CommitSink}. A rejected append does not affect the others of its group.
+ * Checks and writes appends in groups. Any thread may {@link #submit} an append into the bounded
+ * queue; one thread, the committer, calls {@link #commitQueued}, which takes what is waiting, checks
+ * it in order (an append may depend on the one before it in the same group), writes the accepted ones
+ * in one storage batch with one sync, and only then hands the group's outcomes, in commit order, to
+ * the {@link CommitSink} on the same thread. A rejected append does not affect the others of its group.
+ *
+ * <p>The committer is the thread that reads the requests, so an append crosses no thread between
+ * its request and its reply: on two cores, every hand-over between threads cost more than the work.
+ * While a group syncs, ZeroMQ keeps receiving the next one.
  *
  * @param <T> what submitters attach to an append, e.g. where to send its reply
  */
 public final class AppendWriter<T> implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AppendWriter.class);
 
-    /** Receives each committed group on the writer thread, in commit order. */
+    /** Receives each committed group on the committer thread, in commit order. */
     @FunctionalInterface
     public interface CommitSink<T> {
         void committed(List<AppendOutcome<T>> outcomes);
@@ -36,42 +43,61 @@ public final class AppendWriter<T> implements AutoCloseable {
 
     private record Submission<T>(AppendCommand command, T attachment) {}
 
+    /** Stream heads the writer knows without asking the storage; bounded, the least recently used go first. */
+    private static final int HEAD_CACHE_STREAMS = 100_000;
+
     private final EventStorage storage;
     private final boolean sync;
     private final int maxGroupEvents;
     private final CommitSink<T> sink;
+    private final Runnable wakeCommitter;
     private final BlockingQueue<Submission<T>> queue;
-    private final Thread thread;
-    /** Guards {@link #accepting} against a submit racing the writer's last drain at close. */
+    /** Guards {@link #accepting} against a submit racing {@link #close()}. */
     private final Object submitLock = new Object();
     private volatile boolean accepting = true;
+    private long nextPosition = -1;
+    /** Heads as committed, owned by the committer: a stream's head changes only through it. */
+    private final Map<String, Long> headCache = new LinkedHashMap<>(1024, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
+            return size() > HEAD_CACHE_STREAMS;
+        }
+    };
+    /**
+     * Ids for events sent without one. They need to be unique, not unpredictable: a generator seeded
+     * once from a secure source is enough, and far cheaper than {@link UUID#randomUUID()} per event.
+     */
+    private final SplittableRandom idSource = new SplittableRandom(new SecureRandom().nextLong());
 
     /**
      * @param queueCapacity  most appends waiting; beyond it {@link #submit} refuses (back-pressure)
      * @param maxGroupEvents a group stops growing once it holds this many events
+     * @param wakeCommitter  called after each accepted submit, so that a committer waiting for work
+     *                       (not one that submits itself) knows there is some
      */
     public AppendWriter(EventStorage storage, boolean sync, int queueCapacity, int maxGroupEvents,
-            CommitSink<T> sink) {
+            CommitSink<T> sink, Runnable wakeCommitter) {
         this.storage = storage;
         this.sync = sync;
         this.maxGroupEvents = maxGroupEvents;
         this.sink = sink;
+        this.wakeCommitter = wakeCommitter;
         this.queue = new ArrayBlockingQueue<>(queueCapacity);
-        this.thread = new Thread(this::run, "rewind-writer");
-    }
-
-    public void start() {
-        thread.start();
     }
 
     /**
      * Queues an append. Returns false, queuing nothing, when the queue is full or the writer is
-     * shutting down: the caller answers UNAVAILABLE.
+     * closed: the caller answers UNAVAILABLE.
      */
     public boolean submit(AppendCommand command, T attachment) {
+        boolean queued;
         synchronized (submitLock) {
-            return accepting && queue.offer(new Submission<>(command, attachment));
+            queued = accepting && queue.offer(new Submission<>(command, attachment));
         }
+        if (queued) {
+            wakeCommitter.run();
+        }
+        return queued;
     }
 
     /** Appends waiting to be committed. */
@@ -99,23 +125,25 @@ public final class AppendWriter<T> implements AutoCloseable {
         statSince = now;
     }
 
-    private void run() {
-        List<Submission<T>> group = new ArrayList<>();
-        long nextPosition = storage.nextPosition();
-        while (accepting || !queue.isEmpty()) {
-            Submission<T> first;
-            try {
-                first = queue.poll(50, TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-            if (first == null) {
-                continue;
-            }
-            group.add(first);
-            int events = first.command().events().size();
-            Submission<T> next;
+    /**
+     * Commits everything queued, in groups of at most {@code maxGroupEvents} events, and hands each
+     * group's outcomes to the sink. Called by the committer thread only.
+     *
+     * @return the number of appends committed or rejected
+     */
+    public int commitQueued() {
+        if (queue.isEmpty()) {
+            return 0;
+        }
+        if (nextPosition < 0) {
+            nextPosition = storage.nextPosition();
+        }
+        List<Submission<T>> group = new ArrayList<>(queue.size());
+        int handled = 0;
+        Submission<T> next;
+        while ((next = queue.poll()) != null) {
+            group.add(next);
+            int events = next.command().events().size();
             while (events < maxGroupEvents && (next = queue.poll()) != null) {
                 group.add(next);
                 events += next.command().events().size();
@@ -124,12 +152,13 @@ public final class AppendWriter<T> implements AutoCloseable {
             statGroups++;
             statAppends += group.size();
             statEvents += events;
+            handled += group.size();
             group.clear();
-            if (log.isDebugEnabled()) {
-                logStatistics();
-            }
         }
-        log.debug("Writer stopped");
+        if (log.isDebugEnabled()) {
+            logStatistics();
+        }
+        return handled;
     }
 
     /** Validates and writes one group; returns the next global position after it. */
@@ -152,6 +181,7 @@ public final class AppendWriter<T> implements AutoCloseable {
         try {
             storage.append(state.toWrite, sync);
             committedNext = state.nextPosition;
+            headCache.putAll(state.heads);
         } catch (RuntimeException e) {
             log.error("Could not write {} events of {} appends; rejecting them all", state.toWrite.size(),
                     group.size(), e);
@@ -189,7 +219,7 @@ public final class AppendWriter<T> implements AutoCloseable {
             if (duplicate != null) {
                 return AppendOutcome.success(submission.attachment(), duplicate, List.of());
             }
-            long head = heads.computeIfAbsent(command.stream(), storage::streamVersion);
+            long head = heads.computeIfAbsent(command.stream(), this::committedHead);
             if (!command.expectedVersion().matches(head)) {
                 throw RequestError.wrongExpectedVersion(command.stream(), command.expectedVersion(), head)
                         .asException();
@@ -197,7 +227,7 @@ public final class AppendWriter<T> implements AutoCloseable {
             List<StoredEvent> written = new ArrayList<>(command.events().size());
             long first = nextPosition;
             for (ProposedEvent event : command.events()) {
-                UUID id = event.eventId() != null ? event.eventId() : UUID.randomUUID();
+                UUID id = event.eventId() != null ? event.eventId() : newEventId();
                 StoredEvent stored = new StoredEvent(id, command.stream(), ++head, nextPosition++, event.type(),
                         event.data(), event.metadata(), commitMicros);
                 written.add(stored);
@@ -239,6 +269,18 @@ public final class AppendWriter<T> implements AutoCloseable {
                     first.streamVersion() + last, true);
         }
 
+        private long committedHead(String stream) {
+            Long cached = headCache.get(stream);
+            return cached != null ? cached : storage.streamVersion(stream);
+        }
+
+        /** A random (version 4) UUID. */
+        private UUID newEventId() {
+            long most = idSource.nextLong() & ~0xF000L | 0x4000L;
+            long least = idSource.nextLong() & ~(0xC000L << 48) | (0x8000L << 48);
+            return new UUID(most, least);
+        }
+
         private EventLocation locate(UUID id) {
             EventLocation pending = ids.get(id);
             if (pending != null) {
@@ -249,16 +291,14 @@ public final class AppendWriter<T> implements AutoCloseable {
         }
     }
 
-    /** Stops taking appends, commits every one already queued, and waits for the thread to end. */
+    /**
+     * Stops taking appends: a submit from now on returns false. The committer commits what is
+     * already queued with a last {@link #commitQueued}.
+     */
     @Override
     public void close() {
         synchronized (submitLock) {
             accepting = false;
-        }
-        try {
-            thread.join();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 }

@@ -18,6 +18,8 @@ import java.util.UUID;
  */
 final class EventCodec {
     private static final byte FORMAT = 1;
+    /** Length of an event-id key: the UUID's 16 bytes. */
+    static final int UUID_KEY_BYTES = 16;
 
     private EventCodec() {}
 
@@ -30,7 +32,7 @@ final class EventCodec {
     }
 
     static byte[] uuidKey(UUID id) {
-        return ByteBuffer.allocate(16).putLong(id.getMostSignificantBits()).putLong(id.getLeastSignificantBits())
+        return ByteBuffer.allocate(UUID_KEY_BYTES).putLong(id.getMostSignificantBits()).putLong(id.getLeastSignificantBits())
                 .array();
     }
 

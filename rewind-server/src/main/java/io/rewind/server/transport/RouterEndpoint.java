@@ -4,8 +4,11 @@ import java.io.IOException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
+import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,15 +19,18 @@ import org.zeromq.ZMQException;
 
 /**
  * A thread that owns one ROUTER socket. It splits each message into its envelope (routing ids up
- * to the empty delimiter) and body, lets a {@link FrameHandler} answer it, and forwards the replies
- * that arrive later on its inproc replies socket (appends are answered once committed). Serves the
+ * to the empty delimiter) and body, lets a {@link FrameHandler} answer it, and sends the replies
+ * that other threads queue with {@link #sendLater} (appends are answered once committed). Serves the
  * command protocol and the legacy protocol alike.
  */
 final class RouterEndpoint implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RouterEndpoint.class);
     private static final byte[] EMPTY = new byte[0];
-    /** Requests handled before the loop turns to forward replies, so neither side starves. */
-    private static final int BURST = 256;
+    /**
+     * Requests handled before the loop turns to its duty and queued replies, so neither side starves.
+     * The appends of a burst are committed as one group: the bigger, the fewer syncs.
+     */
+    private static final int BURST = 1024;
 
     /** Answers the messages of one protocol. */
     interface FrameHandler {
@@ -33,8 +39,8 @@ final class RouterEndpoint implements AutoCloseable {
          *
          * @param envelope the routing frames up to and including the empty delimiter
          * @param body     the frames after the delimiter
-         * @return the reply frames to send after the envelope now, or null when the reply comes later
-         *     through the replies socket
+         * @return the reply frames to send after the envelope now, or null when another thread
+         *     replies later through {@link #sendLater}
          */
         byte[][] handle(byte[][] envelope, List<byte[]> body);
 
@@ -42,29 +48,72 @@ final class RouterEndpoint implements AutoCloseable {
         byte[][] missingDelimiter();
     }
 
+    /**
+     * Work the endpoint's thread does besides answering requests, such as committing the appends
+     * that the requests queued. Every method runs on the endpoint's thread.
+     */
+    interface Duty {
+        /** Prepares the duty before the first request; throws to fail the endpoint's start. */
+        void open();
+
+        /** Does the work waiting; called after each burst of requests and whenever the thread wakes. */
+        void run();
+
+        /** Whether work is waiting: the thread does not sleep while it is. */
+        boolean pending();
+
+        /** Ends the duty, after its last {@link #run()}. */
+        void close();
+    }
+
+    /** No duty: the endpoint only answers. */
+    static final Duty NO_DUTY = new Duty() {
+        @Override
+        public void open() {}
+
+        @Override
+        public void run() {}
+
+        @Override
+        public boolean pending() {
+            return false;
+        }
+
+        @Override
+        public void close() {}
+    };
+
+    /** A reply made on another thread: the envelope of the request it answers and the frames after it. */
+    record LaterReply(byte[][] envelope, byte[]... frames) {}
+
     private final ZContext context;
     private final String option;
     private final String endpoint;
-    private final String repliesAddress;
     private final long maxMessageSize;
     private final FrameHandler handler;
+    private final Duty duty;
     private final Thread thread;
     private final CompletableFuture<String> bound = new CompletableFuture<>();
+    /**
+     * Replies queued by other threads. A plain queue and a selector wake-up, only when the thread
+     * sleeps, cost far less per reply than an inproc socket's frames and signals.
+     */
+    private final Queue<LaterReply> later = new ConcurrentLinkedQueue<>();
+    private volatile Selector selector;
+    private volatile boolean sleeping;
     private volatile boolean accepting = true;
     private volatile boolean running = true;
 
     /**
-     * @param threadName     name of the socket's thread
-     * @param option         the option that configured the endpoint, for error messages
-     * @param repliesAddress inproc address where later replies arrive, as [envelope...][reply frames...]
-     *                       preceded by one 4-byte frame holding the number of envelope frames
+     * @param threadName name of the socket's thread
+     * @param option     the option that configured the endpoint, for error messages
      */
-    RouterEndpoint(ZContext context, String threadName, String option, String endpoint, String repliesAddress,
-            long maxMessageSize, FrameHandler handler) {
+    RouterEndpoint(ZContext context, String threadName, String option, String endpoint, long maxMessageSize,
+            FrameHandler handler, Duty duty) {
+        this.duty = duty;
         this.context = context;
         this.option = option;
         this.endpoint = endpoint;
-        this.repliesAddress = repliesAddress;
         this.maxMessageSize = maxMessageSize;
         this.handler = handler;
         this.thread = new Thread(this::run, threadName);
@@ -86,7 +135,6 @@ final class RouterEndpoint implements AutoCloseable {
 
     private void run() {
         ZMQ.Socket router;
-        ZMQ.Socket replies;
         try {
             router = context.createSocket(SocketType.ROUTER);
             router.setMsgAllocator(new FrameSizeGuard(option + " " + endpoint, maxMessageSize));
@@ -96,9 +144,6 @@ final class RouterEndpoint implements AutoCloseable {
             router.setRcvHWM(100_000);
             router.setLinger(2_000);
             router.bind(endpoint);
-            replies = context.createSocket(SocketType.PULL);
-            replies.setRcvHWM(0);
-            replies.bind(repliesAddress);
         } catch (ZMQException e) {
             bound.completeExceptionally(new IllegalStateException(e.getMessage() + " (errno " + e.getErrorCode() + ")",
                     e));
@@ -107,31 +152,53 @@ final class RouterEndpoint implements AutoCloseable {
             bound.completeExceptionally(e);
             return;
         }
-        bound.complete(router.getLastEndpoint());
+        try {
+            duty.open();
+        } catch (RuntimeException e) {
+            router.close();
+            bound.completeExceptionally(e);
+            return;
+        }
         // One selector for the endpoint's life: ZMQ.Poller re-registers its channels on every poll.
-        try (Selector selector = Selector.open()) {
-            router.getFD().register(selector, SelectionKey.OP_READ);
-            replies.getFD().register(selector, SelectionKey.OP_READ);
+        try (Selector opened = Selector.open()) {
+            selector = opened;
+            router.getFD().register(opened, SelectionKey.OP_READ);
+            bound.complete(router.getLastEndpoint());
             List<byte[]> frames = new ArrayList<>();
             while (running) {
-                forwardReplies(replies, router, frames);
+                sendQueued(router);
                 if (accepting) {
                     handleRequests(router, frames);
                 }
-                // Socket descriptors only signal changes: block only when neither socket has input.
-                if ((replies.getEvents() & ZMQ.Poller.POLLIN) != 0
-                        || accepting && (router.getEvents() & ZMQ.Poller.POLLIN) != 0) {
+                duty.run();
+                // The socket's descriptor only signals changes: block only when there is nothing to do.
+                if (!later.isEmpty() || duty.pending() || accepting && (router.getEvents() & ZMQ.Poller.POLLIN) != 0) {
                     continue;
                 }
-                selector.select(100);
-                selector.selectedKeys().clear();
+                sleeping = true;
+                // Checked again after announcing the sleep: work queued before it did not wake us.
+                if (later.isEmpty() && !duty.pending()) {
+                    opened.select(100);
+                }
+                sleeping = false;
+                opened.selectedKeys().clear();
             }
-            forwardReplies(replies, router, frames);
+            duty.run();
+            sendQueued(router);
         } catch (IOException | RuntimeException e) {
+            bound.completeExceptionally(e);
             log.error("Endpoint {} ({}) failed", endpoint, option, e);
         } finally {
-            replies.close();
+            closeDuty();
             router.close();
+        }
+    }
+
+    private void closeDuty() {
+        try {
+            duty.close();
+        } catch (RuntimeException e) {
+            log.warn("Could not end the work of endpoint {}: {}", endpoint, e.toString());
         }
     }
 
@@ -175,11 +242,10 @@ final class RouterEndpoint implements AutoCloseable {
         return true;
     }
 
-    private void forwardReplies(ZMQ.Socket replies, ZMQ.Socket router, List<byte[]> frames) {
-        while (receive(replies, frames)) {
-            int envelopeFrames = java.nio.ByteBuffer.wrap(frames.get(0)).getInt();
-            send(router, frames.subList(1, 1 + envelopeFrames).toArray(new byte[0][]),
-                    frames.subList(1 + envelopeFrames, frames.size()).toArray(new byte[0][]));
+    private void sendQueued(ZMQ.Socket router) {
+        LaterReply reply;
+        while ((reply = later.poll()) != null) {
+            send(router, reply.envelope(), reply.frames());
         }
     }
 
@@ -201,22 +267,24 @@ final class RouterEndpoint implements AutoCloseable {
         }
     }
 
-    /** Queues a later reply for this endpoint's thread to send: used by the thread that owns {@code push}. */
-    static void sendLater(ZMQ.Socket push, byte[][] envelope, byte[]... reply) {
-        push.sendMore(java.nio.ByteBuffer.allocate(Integer.BYTES).putInt(envelope.length).array());
-        for (byte[] frame : envelope) {
-            push.sendMore(frame);
-        }
-        for (int i = 0; i < reply.length; i++) {
-            if (i < reply.length - 1) {
-                push.sendMore(reply[i]);
-            } else {
-                push.send(reply[i]);
-            }
+    /**
+     * Queues replies for this endpoint's thread to send, in order, and wakes it if it sleeps. Any
+     * thread may call it; replies queued before {@link #close()} are sent.
+     */
+    void sendLater(Collection<LaterReply> replies) {
+        later.addAll(replies);
+        wake();
+    }
+
+    /** Wakes the endpoint's thread if it sleeps, e.g. because its {@link Duty} has work. Any thread. */
+    void wake() {
+        Selector waiting = selector;
+        if (sleeping && waiting != null) {
+            waiting.wakeup();
         }
     }
 
-    /** Stops reading requests; replies keep flowing until {@link #close()}. */
+    /** Stops reading requests; queued replies keep flowing until {@link #close()}. */
     void stopAccepting() {
         accepting = false;
     }
@@ -225,6 +293,7 @@ final class RouterEndpoint implements AutoCloseable {
     public void close() {
         accepting = false;
         running = false;
+        wake();
         try {
             thread.join();
         } catch (InterruptedException e) {

@@ -1,29 +1,36 @@
 package io.rewind.server.transport;
 
 import io.rewind.server.config.ServerConfig;
+import io.rewind.server.core.AppendOutcome;
 import io.rewind.server.core.AppendWriter;
 import io.rewind.server.storage.EventStorage;
 import io.rewind.server.storage.ReadDirection;
 import io.rewind.server.storage.StoredEvent;
+import io.rewind.server.transport.RouterEndpoint.LaterReply;
+import java.util.ArrayList;
 import java.util.List;
 import org.zeromq.ZContext;
 
 /**
  * The ZeroMQ side of the server: the command endpoint, the live feed, the optional legacy
  * endpoints, and the writer between them.
+ *
+ * <p>The command endpoint's thread does the writing: after each burst of requests it commits the
+ * appends queued (legacy PUBLISHes too), publishes the committed events and queues the replies, so
+ * a command append crosses no thread inside the server.
  * Shuts down in the order that loses nothing: stop taking requests, commit what is queued, publish
  * and reply to it, then close the sockets.
  */
 public final class Transport implements AutoCloseable {
+    private static final byte[] PUBLISHED = LegacyHandler.ascii("PUBLISHED");
+
     private final ZContext context = new ZContext(1);
     private final FeedPublisher feed;
     private final AppendWriter<ReplyTo> writer;
     private final RouterEndpoint commands;
     private final RouterEndpoint legacy;
     private String boundCommandEndpoint;
-    private String boundStreamEndpoint;
     private String boundLegacyQueryEndpoint;
-    private String boundLegacyStreamEndpoint;
 
     public Transport(ServerConfig config, EventStorage storage, String version) {
         ServerConfig.Legacy legacyConfig = config.legacy();
@@ -31,31 +38,74 @@ public final class Transport implements AutoCloseable {
         List<StoredEvent> newest = legacyConfig.streamEndpoint() == null ? List.of()
                 : storage.readAll(storage.nextPosition() - 1, ReadDirection.BACKWARD, 1, 1);
         feed = new FeedPublisher(context, config.streamEndpoint(), config.feedHighWaterMark(),
-                legacyConfig.streamEndpoint(), legacyConfig.queryEndpoint() != null,
-                newest.isEmpty() ? null : newest.get(0).eventId());
+                legacyConfig.streamEndpoint(), newest.isEmpty() ? null : newest.get(0).eventId());
         writer = new AppendWriter<>(storage, config.fsync() == ServerConfig.FsyncMode.ALWAYS,
-                config.queueCapacity(), 10_000, feed);
+                config.queueCapacity(), 10_000, this::committed, this::wakeCommitter);
         commands = new RouterEndpoint(context, "rewind-commands", "--command-endpoint", config.commandEndpoint(),
-                FeedPublisher.COMMAND_REPLIES, config.maxMessageSize(),
-                new RequestHandler(storage, writer, config.limits(), version));
+                config.maxMessageSize(), new RequestHandler(storage, writer, config.limits(), version),
+                new RouterEndpoint.Duty() {
+                    @Override
+                    public void open() {
+                        feed.open();
+                    }
+
+                    @Override
+                    public void run() {
+                        writer.commitQueued();
+                    }
+
+                    @Override
+                    public boolean pending() {
+                        return writer.queued() > 0;
+                    }
+
+                    @Override
+                    public void close() {
+                        feed.close();
+                    }
+                });
         legacy = legacyConfig.queryEndpoint() == null ? null
                 : new RouterEndpoint(context, "rewind-legacy", "--legacy-query-endpoint", legacyConfig.queryEndpoint(),
-                        FeedPublisher.LEGACY_REPLIES, config.maxMessageSize(),
-                        new LegacyHandler(storage, writer, legacyConfig.stream(), config.limits()));
+                        config.maxMessageSize(), new LegacyHandler(storage, writer, legacyConfig.stream(),
+                                config.limits()), RouterEndpoint.NO_DUTY);
+    }
+
+    /** A legacy PUBLISH was queued, or a command append by the committer itself (then this costs nothing). */
+    private void wakeCommitter() {
+        commands.wake();
+    }
+
+    /** On the command thread, after each group's commit: publish it, then queue each append's reply. */
+    private void committed(List<AppendOutcome<ReplyTo>> group) {
+        feed.publish(group);
+        List<LaterReply> replies = new ArrayList<>(group.size());
+        List<LaterReply> legacyReplies = new ArrayList<>();
+        for (AppendOutcome<ReplyTo> outcome : group) {
+            ReplyTo to = outcome.attachment();
+            if (to.legacy()) {
+                legacyReplies.add(new LaterReply(to.envelope(), outcome.succeeded() ? PUBLISHED
+                        : LegacyHandler.error(outcome.error().message())[0]));
+            } else {
+                replies.add(new LaterReply(to.envelope(), (outcome.succeeded()
+                        ? ProtoCodec.toResponse(to.requestId(), outcome.result())
+                        : ProtoCodec.toResponse(to.requestId(), outcome.error())).toByteArray()));
+            }
+        }
+        if (!replies.isEmpty()) {
+            commands.sendLater(replies);
+        }
+        if (!legacyReplies.isEmpty()) {
+            legacy.sendLater(legacyReplies);
+        }
     }
 
     /** Binds every endpoint and starts serving; throws naming the endpoint that could not be bound. */
     public void start() {
         try {
-            // The router endpoints bind the inproc reply sockets that the feed connects to.
             boundCommandEndpoint = commands.start();
             if (legacy != null) {
                 boundLegacyQueryEndpoint = legacy.start();
             }
-            FeedPublisher.Bound feeds = feed.start();
-            boundStreamEndpoint = feeds.stream();
-            boundLegacyStreamEndpoint = feeds.legacyStream();
-            writer.start();
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -67,7 +117,7 @@ public final class Transport implements AutoCloseable {
     }
 
     public String streamEndpoint() {
-        return boundStreamEndpoint;
+        return feed.boundEndpoint();
     }
 
     /** The bound legacy query endpoint, or null when off. */
@@ -77,7 +127,7 @@ public final class Transport implements AutoCloseable {
 
     /** The bound legacy stream endpoint, or null when off. */
     public String legacyStreamEndpoint() {
-        return boundLegacyStreamEndpoint;
+        return feed.boundLegacyEndpoint();
     }
 
     @Override
@@ -86,8 +136,8 @@ public final class Transport implements AutoCloseable {
         if (legacy != null) {
             legacy.stopAccepting();
         }
+        // Refuses new appends; the command thread commits, publishes and answers the queued ones as it ends.
         writer.close();
-        feed.close();
         commands.close();
         if (legacy != null) {
             legacy.close();

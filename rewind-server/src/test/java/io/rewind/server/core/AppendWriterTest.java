@@ -22,7 +22,7 @@ class AppendWriterTest {
     private final List<List<AppendOutcome<String>>> groups = Collections.synchronizedList(new ArrayList<>());
 
     private AppendWriter<String> writer(EventStorage storage) {
-        return new AppendWriter<>(storage, true, 100, 10_000, groups::add);
+        return new AppendWriter<>(storage, true, 100, 10_000, groups::add, () -> { });
     }
 
     private static AppendCommand append(String stream, ExpectedVersion expected, ProposedEvent... events) {
@@ -37,14 +37,13 @@ class AppendWriterTest {
         return new ProposedEvent(id, "T", data.getBytes(StandardCharsets.UTF_8), new byte[0]);
     }
 
-    /** Submits everything before the thread starts, so it all lands in one group. */
+    /** Submits everything before committing, so it all lands in one group. */
     private List<AppendOutcome<String>> commitAsOneGroup(EventStorage storage, AppendCommand... commands) {
         AppendWriter<String> writer = writer(storage);
         for (int i = 0; i < commands.length; i++) {
             assertThat(writer.submit(commands[i], "append-" + i)).isTrue();
         }
-        writer.start();
-        writer.close();
+        assertThat(writer.commitQueued()).isEqualTo(commands.length);
         assertThat(groups).hasSize(1);
         return groups.get(0);
     }
@@ -118,10 +117,9 @@ class AppendWriterTest {
         AppendWriter<String> writer = writer(flaky);
         writer.submit(append("s", ExpectedVersion.ANY, event("lost")), "first");
         writer.submit(append("s", ExpectedVersion.NO_STREAM, event("lost too")), "second");
-        writer.start();
-        awaitGroups(1);
+        writer.commitQueued();
         writer.submit(append("s", ExpectedVersion.NO_STREAM, event("kept")), "third");
-        writer.close();
+        writer.commitQueued();
 
         assertThat(groups.get(0)).allSatisfy(o -> {
             assertThat(o.error().code()).isEqualTo(ErrorCode.INTERNAL);
@@ -132,13 +130,13 @@ class AppendWriterTest {
     }
 
     @Test
-    void closeCommitsEverythingQueuedAndThenRefusesNewAppends() {
+    void afterCloseTheQueuedAppendsAreStillCommittedButNewOnesAreRefused() {
         AppendWriter<String> writer = writer(memory);
-        writer.start();
         for (int i = 0; i < 50; i++) {
             assertThat(writer.submit(append("s", ExpectedVersion.ANY, event("e" + i)), "a" + i)).isTrue();
         }
         writer.close();
+        writer.commitQueued();
 
         assertThat(groups.stream().mapToInt(List::size).sum()).isEqualTo(50);
         assertThat(memory.nextPosition()).isEqualTo(50);
@@ -146,23 +144,54 @@ class AppendWriterTest {
     }
 
     @Test
+    void eachAcceptedSubmitWakesTheCommitterAndARefusedOneDoesNot() {
+        java.util.concurrent.atomic.AtomicInteger wakes = new java.util.concurrent.atomic.AtomicInteger();
+        AppendWriter<String> writer = new AppendWriter<>(memory, true, 1, 10_000, groups::add, wakes::incrementAndGet);
+        assertThat(writer.submit(append("s", ExpectedVersion.ANY, event("1")), "1")).isTrue();
+        assertThat(writer.submit(append("s", ExpectedVersion.ANY, event("2")), "2")).isFalse();
+        assertThat(wakes).hasValue(1);
+    }
+
+    @Test
+    void groupsStopGrowingAtTheirEventLimitAndContinueWhereTheLastOneEnded() {
+        AppendWriter<String> writer = new AppendWriter<>(memory, true, 100, 3, groups::add, () -> { });
+        for (int i = 0; i < 4; i++) {
+            writer.submit(append("s", ExpectedVersion.ANY, event("a" + i), event("b" + i)), "append-" + i);
+        }
+
+        assertThat(writer.commitQueued()).isEqualTo(4);
+
+        assertThat(groups).extracting(List::size).containsExactly(2, 2);
+        assertThat(groups.get(1).get(0).result()).isEqualTo(new AppendResult(4, 5, 5, false));
+        assertThat(memory.nextPosition()).isEqualTo(8);
+    }
+
+    @Test
+    void eventsSentWithoutAnIdGetDistinctRandomUuids() {
+        AppendWriter<String> writer = new AppendWriter<>(memory, true, 1000, 10_000, groups::add, () -> { });
+        for (int i = 0; i < 1000; i++) {
+            writer.submit(append("s", ExpectedVersion.ANY, event("e" + i)), "a" + i);
+        }
+        writer.commitQueued();
+
+        List<UUID> ids = memory.readAll(0, ReadDirection.FORWARD, 1000, 1 << 20).stream()
+                .map(StoredEvent::eventId).toList();
+        assertThat(ids).hasSize(1000).doesNotHaveDuplicates()
+                .allSatisfy(id -> {
+                    assertThat(id.version()).isEqualTo(4);
+                    assertThat(id.variant()).isEqualTo(2);
+                });
+    }
+
+    @Test
     void aFullQueueRefusesInsteadOfGrowing() {
-        AppendWriter<String> writer = new AppendWriter<>(memory, true, 2, 10_000, groups::add);
+        AppendWriter<String> writer = new AppendWriter<>(memory, true, 2, 10_000, groups::add, () -> { });
         assertThat(writer.submit(append("s", ExpectedVersion.ANY, event("1")), "1")).isTrue();
         assertThat(writer.submit(append("s", ExpectedVersion.ANY, event("2")), "2")).isTrue();
         assertThat(writer.submit(append("s", ExpectedVersion.ANY, event("3")), "3")).isFalse();
         assertThat(writer.queued()).isEqualTo(2);
-        writer.start();
-        writer.close();
+        writer.commitQueued();
         assertThat(memory.nextPosition()).isEqualTo(2);
-    }
-
-    private void awaitGroups(int count) {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (groups.size() < count) {
-            assertThat(System.nanoTime()).as("waiting for %s groups", count).isLessThan(deadline);
-            Thread.onSpinWait();
-        }
     }
 
     /** Forwards everything to another storage; tests override what they need to break. */

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 class RequestHandlerTest {
     private static final byte[][] ENVELOPE = {{1, 2, 3}, {}};
     private final InMemoryStorage storage = new InMemoryStorage();
-    private final AppendWriter<ReplyTo> writer = new AppendWriter<>(storage, true, 4, 10_000, outcomes -> { });
+    private final AppendWriter<ReplyTo> writer = new AppendWriter<>(storage, true, 4, 10_000, outcomes -> { }, () -> { });
     private final Limits limits = new Limits(255, 100, 3, 250, 50, 1 << 20);
     private final RequestHandler handler = new RequestHandler(storage, writer, limits, "test");
 
