@@ -21,8 +21,9 @@ import org.zeromq.ZContext;
 
 /**
  * The typed client of a Rewind server. Thread-safe: share one instance. Every call has an async form
- * returning a {@link CompletableFuture} (completed on the client's I/O thread: keep callbacks short,
- * or hop with {@code thenApplyAsync}) and a blocking form. Failures are {@link RewindException}s.
+ * returning a {@link CompletableFuture} and a blocking form. Failures are {@link RewindException}s.
+ * The clients of a JVM share one I/O thread, which completes the futures: keep callbacks short, or
+ * hop with {@code thenApplyAsync}; a callback that blocks stalls every client's replies.
  *
  * <pre>{@code
  * try (RewindClient client = RewindClient.builder().commandEndpoint("tcp://127.0.0.1:9090").build()) {

@@ -7,32 +7,26 @@ import io.rewind.client.RewindException;
 import io.rewind.client.ServerUnavailableException;
 import io.rewind.protocol.v1.Request;
 import io.rewind.protocol.v1.Response;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.Pipe;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.zeromq.SocketType;
-import org.zeromq.ZContext;
 import org.zeromq.ZMQ;
 
 /**
- * One DEALER connection to the command endpoint, owned by one I/O thread. Any thread may
- * {@link #send}: the request goes into a queue and a byte into a pipe wakes the I/O thread, which
- * sends it as {@code [empty][Request]} and completes the caller's future when the reply with the same
- * request id arrives. Replies complete futures on the I/O thread.
+ * One DEALER connection to the command endpoint, served by the JVM's shared {@link IoLoop}. Any
+ * thread may {@link #send}: the request goes into a queue and the connection is scheduled on the
+ * loop, which sends it as {@code [empty][Request]} and completes the caller's future when the reply
+ * with the same request id arrives. Replies complete futures on the loop's thread.
  */
 public final class Connection implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Connection.class);
@@ -54,19 +48,18 @@ public final class Connection implements AutoCloseable {
      */
     private static final int SEND_HIGH_WATER_MARK = 100_000;
 
-    /** How often the I/O thread looks for requests past their deadline. */
-    private static final long SWEEP_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
-
     private final String endpoint;
     private final Duration timeout;
-    private final ZContext context = new ZContext(1);
-    private final Pipe wakeup;
-    private final AtomicBoolean wakeupPending = new AtomicBoolean();
+    private final IoLoop loop;
     private final Queue<Outgoing> outbox = new ConcurrentLinkedQueue<>();
     private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
     private final AtomicLong requestIds = new AtomicLong();
-    private final Thread thread;
+    /** Whether the connection waits in the loop's schedule: one entry there serves any number of requests. */
+    private final AtomicBoolean scheduled = new AtomicBoolean();
     private volatile boolean running = true;
+    /** Owned by the loop's thread. */
+    private ZMQ.Socket dealer;
+    private SelectionKey key;
 
     /**
      * @param endpoint the server's command endpoint, e.g. tcp://127.0.0.1:9090
@@ -75,15 +68,9 @@ public final class Connection implements AutoCloseable {
     public Connection(String endpoint, Duration timeout) {
         this.endpoint = endpoint;
         this.timeout = timeout;
-        try {
-            wakeup = Pipe.open();
-            wakeup.source().configureBlocking(false);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot open the client's wake-up pipe", e);
-        }
-        thread = new Thread(this::run, "rewind-client-io " + endpoint);
-        thread.setDaemon(true);
-        thread.start();
+        this.loop = IoLoop.acquire();
+        scheduled.set(true);
+        loop.schedule(this);
     }
 
     /** Sends the request (its request id is set here) and returns its reply. */
@@ -98,22 +85,18 @@ public final class Connection implements AutoCloseable {
         pending.put(id, new Pending(future, System.nanoTime() + timeout.toNanos()));
         outbox.add(new Outgoing(id, frame));
         if (!running) {
-            // Closed meanwhile: the I/O thread may already have failed what was pending.
+            // Closed meanwhile: the loop may already have failed what was pending.
             fail(id, new ClientClosedException("the client is closed"));
             return future;
         }
-        if (wakeupPending.compareAndSet(false, true)) {
-            try {
-                wakeup.sink().write(ByteBuffer.wrap(new byte[] {1}));
-            } catch (IOException e) {
-                fail(id, new RewindException("cannot wake the client's I/O thread", e));
-            }
+        if (scheduled.compareAndSet(false, true)) {
+            loop.schedule(this);
         }
         return future;
     }
 
     /** Fails the requests whose deadline has passed; cheaper than a timer task per request. */
-    private void expireOverdue(long now) {
+    void expireOverdue(long now) {
         for (Map.Entry<Long, Pending> entry : pending.entrySet()) {
             if (now - entry.getValue().deadlineNanos() > 0) {
                 fail(entry.getKey(), new RequestTimeoutException("no reply from " + endpoint + " within "
@@ -129,8 +112,17 @@ public final class Connection implements AutoCloseable {
         }
     }
 
-    private void run() {
-        ZMQ.Socket dealer = context.createSocket(SocketType.DEALER);
+    boolean isSocketOpen() {
+        return dealer != null;
+    }
+
+    boolean isClosing() {
+        return !running;
+    }
+
+    /** On the loop's thread: connects the DEALER and registers it with the loop's selector. */
+    void openSocket() {
+        dealer = loop.context().createSocket(SocketType.DEALER);
         dealer.setLinger(0);
         dealer.setSndHWM(SEND_HIGH_WATER_MARK);
         dealer.setRcvHWM(0);
@@ -138,56 +130,37 @@ public final class Connection implements AutoCloseable {
         dealer.setReconnectIVLMax(2_000);
         dealer.setHandshakeIvl(HANDSHAKE_MILLIS);
         dealer.connect(endpoint);
-        ByteBuffer drain = ByteBuffer.allocate(256);
-        // One selector for the life of the connection: ZMQ.Poller registers and deregisters its channels on
-        // every poll, which cost more than the requests themselves under load.
-        try (Selector selector = Selector.open()) {
-            dealer.getFD().register(selector, SelectionKey.OP_READ);
-            wakeup.source().register(selector, SelectionKey.OP_READ);
-            long nextSweep = System.nanoTime() + SWEEP_NANOS;
-            while (running) {
-                long now = System.nanoTime();
-                if (now - nextSweep > 0) {
-                    expireOverdue(now);
-                    nextSweep = now + SWEEP_NANOS;
-                }
-                Outgoing outgoing;
-                while ((outgoing = outbox.poll()) != null) {
-                    // A multipart message is queued whole or not at all, decided at its first frame.
-                    if (!dealer.send(EMPTY, ZMQ.SNDMORE | ZMQ.DONTWAIT)) {
-                        fail(outgoing.id(), new ServerUnavailableException(SEND_HIGH_WATER_MARK
-                                + " requests are already queued for " + endpoint + "; nothing was sent, retry later"));
-                        continue;
-                    }
-                    dealer.send(outgoing.frame(), ZMQ.DONTWAIT);
-                }
-                receive(dealer);
-                // The socket's descriptor only signals changes: block only when nothing is pending.
-                if (!outbox.isEmpty() || (dealer.getEvents() & ZMQ.Poller.POLLIN) != 0) {
-                    continue;
-                }
-                selector.select(TimeUnit.NANOSECONDS.toMillis(SWEEP_NANOS));
-                selector.selectedKeys().clear();
-                drain.clear();
-                while (wakeup.source().read(drain) > 0) {
-                    drain.clear();
-                }
-                wakeupPending.set(false);
-            }
-        } catch (IOException | RuntimeException e) {
-            if (running) {
-                log.error("Client I/O thread for {} failed", endpoint, e);
-            }
-        } finally {
-            dealer.close();
-            running = false;
-            failAll();
+        try {
+            key = dealer.getFD().register(loop.selector(), SelectionKey.OP_READ, this);
+        } catch (ClosedChannelException e) {
+            throw new IllegalStateException("the client's selector is closed", e);
         }
     }
 
-    private void receive(ZMQ.Socket dealer) {
+    /**
+     * On the loop's thread: sends what is queued and receives what has arrived, until neither is
+     * left. ZeroMQ's descriptor only signals changes, so this leaves nothing the selector would miss.
+     */
+    void exchange() {
+        do {
+            scheduled.set(false);
+            Outgoing outgoing;
+            while ((outgoing = outbox.poll()) != null) {
+                // A multipart message is queued whole or not at all, decided at its first frame.
+                if (!dealer.send(EMPTY, ZMQ.SNDMORE | ZMQ.DONTWAIT)) {
+                    fail(outgoing.id(), new ServerUnavailableException(SEND_HIGH_WATER_MARK
+                            + " requests are already queued for " + endpoint + "; nothing was sent, retry later"));
+                    continue;
+                }
+                dealer.send(outgoing.frame(), ZMQ.DONTWAIT);
+            }
+            receive();
+        } while (running && (!outbox.isEmpty() || (dealer.getEvents() & ZMQ.Poller.POLLIN) != 0));
+    }
+
+    private void receive() {
         byte[] first;
-        while ((first = dealer.recv(ZMQ.DONTWAIT)) != null) {
+        while (running && (first = dealer.recv(ZMQ.DONTWAIT)) != null) {
             byte[] body = dealer.hasReceiveMore() ? dealer.recv() : null;
             while (dealer.hasReceiveMore()) {
                 dealer.recv();
@@ -212,6 +185,17 @@ public final class Connection implements AutoCloseable {
         }
     }
 
+    /** On the loop's thread: closes the socket and fails whatever is still pending. */
+    void closeSocket() {
+        if (key != null) {
+            key.cancel();
+        }
+        if (dealer != null) {
+            dealer.close();
+        }
+        failAll();
+    }
+
     private void failAll() {
         for (Long id : pending.keySet()) {
             fail(id, new ClientClosedException("the client was closed before the reply from " + endpoint + " came"));
@@ -220,24 +204,12 @@ public final class Connection implements AutoCloseable {
 
     @Override
     public void close() {
+        if (!running) {
+            return;
+        }
         running = false;
-        try {
-            wakeup.sink().write(ByteBuffer.wrap(new byte[] {1}));
-        } catch (IOException ignored) {
-            // The I/O thread notices within a second anyway.
-        }
-        try {
-            thread.join(5_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        loop.schedule(this);
         failAll();
-        context.close();
-        try {
-            wakeup.sink().close();
-            wakeup.source().close();
-        } catch (IOException ignored) {
-            // Nothing left to do with a pipe we are discarding.
-        }
+        IoLoop.release(loop);
     }
 }
