@@ -11,7 +11,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.UUID;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -163,7 +162,7 @@ public final class AppendWriter<T> implements AutoCloseable {
 
     /** Validates and writes one group; returns the next global position after it. */
     private long commit(List<Submission<T>> group, long nextPosition) {
-        GroupState state = new GroupState(nextPosition);
+        GroupState state = new GroupState(nextPosition, storedIds(group));
         List<AppendOutcome<T>> outcomes = new ArrayList<>(group.size());
         for (Submission<T> submission : group) {
             try {
@@ -201,16 +200,38 @@ public final class AppendWriter<T> implements AutoCloseable {
         return committedNext;
     }
 
+    /** Where the group's event ids are already stored, looked up in one batch; empty when none is. */
+    private Map<UUID, EventLocation> storedIds(List<Submission<T>> group) {
+        List<UUID> ids = new ArrayList<>();
+        for (Submission<T> submission : group) {
+            for (ProposedEvent event : submission.command().events()) {
+                if (event.eventId() != null) {
+                    ids.add(event.eventId());
+                }
+            }
+        }
+        try {
+            return storage.locateAll(ids);
+        } catch (RuntimeException e) {
+            // Each append then looks its ids up alone, and fails alone if the storage does.
+            log.warn("Could not look up the {} event ids of a group at once: {}", ids.size(), e.toString());
+            return null;
+        }
+    }
+
     /** Stream heads and event ids as they will be once the group is written. */
     private final class GroupState {
         private final Map<String, Long> heads = new HashMap<>();
         private final Map<UUID, EventLocation> ids = new HashMap<>();
         private final List<StoredEvent> toWrite = new ArrayList<>();
         private final long commitMicros = ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now());
+        /** Where the group's ids were stored before it, or null to look each up alone. */
+        private final Map<UUID, EventLocation> stored;
         private long nextPosition;
 
-        GroupState(long nextPosition) {
+        GroupState(long nextPosition, Map<UUID, EventLocation> stored) {
             this.nextPosition = nextPosition;
+            this.stored = stored;
         }
 
         AppendOutcome<T> apply(Submission<T> submission) {
@@ -286,8 +307,7 @@ public final class AppendWriter<T> implements AutoCloseable {
             if (pending != null) {
                 return pending;
             }
-            Optional<EventLocation> stored = storage.locate(id);
-            return stored.orElse(null);
+            return stored != null ? stored.get(id) : storage.locate(id).orElse(null);
         }
     }
 

@@ -1,7 +1,11 @@
 package io.rewind.server.storage;
 
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 
 /**
  * The narrow interface every storage engine implements.
@@ -26,7 +30,19 @@ public interface EventStorage extends AutoCloseable {
     long streamVersion(String stream);
 
     /** Where the event with this id is stored, if it is. */
-    Optional<EventLocation> locate(java.util.UUID eventId);
+    Optional<EventLocation> locate(UUID eventId);
+
+    /**
+     * Where each of these events is stored, for those that are: what {@link #locate} answers for
+     * each, which an engine may look up in one batch.
+     */
+    default Map<UUID, EventLocation> locateAll(Collection<UUID> eventIds) {
+        Map<UUID, EventLocation> found = new HashMap<>();
+        for (UUID id : eventIds) {
+            locate(id).ifPresent(location -> found.put(id, location));
+        }
+        return found;
+    }
 
     /**
      * Stores the events atomically: all or none. They must have consecutive global positions starting

@@ -6,6 +6,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -209,6 +211,31 @@ public final class RocksDbStorage implements EventStorage {
         }
     }
 
+    /** One multi-get for a whole group: far cheaper per id than a get each. */
+    @Override
+    public Map<UUID, EventLocation> locateAll(Collection<UUID> eventIds) {
+        if (eventIds.isEmpty()) {
+            return Map.of();
+        }
+        List<UUID> order = new ArrayList<>(eventIds);
+        List<byte[]> keys = new ArrayList<>(order.size());
+        for (UUID id : order) {
+            keys.add(EventCodec.uuidKey(id));
+        }
+        try {
+            List<byte[]> values = db.multiGetAsList(Collections.nCopies(keys.size(), ids), keys);
+            Map<UUID, EventLocation> found = new HashMap<>();
+            for (int i = 0; i < values.size(); i++) {
+                if (values.get(i) != null) {
+                    found.put(order.get(i), EventCodec.decodeLocation(values.get(i)));
+                }
+            }
+            return found;
+        } catch (RocksDBException e) {
+            throw new StorageException("cannot look up " + keys.size() + " event ids: " + e.getMessage(), e);
+        }
+    }
+
     @Override
     public void append(List<StoredEvent> batch, boolean sync) {
         checkWriterThread();
@@ -317,7 +344,7 @@ public final class RocksDbStorage implements EventStorage {
             return page.events();
         }
         try {
-            List<byte[]> values = db.multiGetAsList(java.util.Collections.nCopies(positionKeys.size(), events),
+            List<byte[]> values = db.multiGetAsList(Collections.nCopies(positionKeys.size(), events),
                     positionKeys);
             for (int i = 0; i < values.size(); i++) {
                 byte[] value = values.get(i);

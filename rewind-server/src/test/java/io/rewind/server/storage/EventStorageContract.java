@@ -77,6 +77,24 @@ abstract class EventStorageContract {
     }
 
     @Test
+    void locatesManyIdsAtOnceAndLeavesOutTheUnknownOnes() {
+        List<StoredEvent> events = appendRoundRobin(300, "a", "b");
+        UUID unknown = UUID.randomUUID();
+        List<UUID> asked = new ArrayList<>(List.of(unknown, events.get(0).eventId(), events.get(299).eventId()));
+        events.subList(100, 200).forEach(e -> asked.add(e.eventId()));
+
+        java.util.Map<UUID, EventLocation> found = storage.locateAll(asked);
+
+        assertThat(found).hasSize(102).doesNotContainKey(unknown);
+        assertThat(found.get(events.get(0).eventId())).isEqualTo(new EventLocation("a", 0, 0));
+        assertThat(found.get(events.get(299).eventId())).isEqualTo(new EventLocation("b", 149, 299));
+        for (StoredEvent event : events.subList(100, 200)) {
+            assertThat(found.get(event.eventId())).isEqualTo(event.location());
+        }
+        assertThat(storage.locateAll(List.of())).isEmpty();
+    }
+
+    @Test
     void readsTheGlobalLogBothWaysFromAnyPoint() {
         appendRoundRobin(10, "a", "b", "c");
 
