@@ -343,19 +343,32 @@ public final class RocksDbStorage implements EventStorage {
         if (positionKeys.isEmpty()) {
             return page.events();
         }
-        try {
-            List<byte[]> values = db.multiGetAsList(Collections.nCopies(positionKeys.size(), events),
-                    positionKeys);
-            for (int i = 0; i < values.size(); i++) {
-                byte[] value = values.get(i);
-                long position = EventCodec.readLong(positionKeys.get(i));
-                if (value == null) {
+        // A stream's events mostly sit in runs of consecutive positions (appends of several events, a
+        // stream written alone): one iterator steps through a run and seeks only across gaps, which
+        // costs far less than a multi-get of every position.
+        try (ReadOptions options = new ReadOptions(); RocksIterator it = db.newIterator(events, options)) {
+            boolean forward = direction == ReadDirection.FORWARD;
+            long expected = -1;
+            for (byte[] positionKey : positionKeys) {
+                long position = EventCodec.readLong(positionKey);
+                if (position == expected && it.isValid()) {
+                    if (forward) {
+                        it.next();
+                    } else {
+                        it.prev();
+                    }
+                } else {
+                    it.seek(positionKey);
+                }
+                if (!it.isValid() || !Arrays.equals(it.key(), positionKey)) {
+                    it.status();
                     throw new StorageException("stream '" + stream + "' indexes position " + position
                             + " but no event is stored there (data directory " + directory + ")");
                 }
-                if (!page.offer(EventCodec.decodeEvent(position, value))) {
+                if (!page.offer(EventCodec.decodeEvent(position, it.value()))) {
                     break;
                 }
+                expected = forward ? position + 1 : position - 1;
             }
         } catch (RocksDBException e) {
             throw new StorageException("cannot read stream '" + stream + "': " + e.getMessage(), e);

@@ -129,6 +129,25 @@ abstract class EventStorageContract {
     }
 
     @Test
+    void readsAStreamWhoseEventsComeInRunsBetweenOtherStreams() {
+        // Runs of consecutive positions with gaps between them, read both ways from the middle.
+        appendRoundRobin(3, "x");
+        appendRoundRobin(2, "y");
+        appendRoundRobin(4, "x");
+        appendRoundRobin(1, "y");
+        appendRoundRobin(2, "x");
+
+        assertThat(storage.readStream("x", 0, ReadDirection.FORWARD, 100, 1 << 20))
+                .extracting(StoredEvent::globalPosition).containsExactly(0L, 1L, 2L, 5L, 6L, 7L, 8L, 10L, 11L);
+        assertThat(storage.readStream("x", 4, ReadDirection.FORWARD, 100, 1 << 20))
+                .extracting(StoredEvent::streamVersion).containsExactly(4L, 5L, 6L, 7L, 8L);
+        assertThat(storage.readStream("x", 6, ReadDirection.BACKWARD, 100, 1 << 20))
+                .extracting(StoredEvent::globalPosition).containsExactly(8L, 7L, 6L, 5L, 2L, 1L, 0L);
+        assertThat(storage.readStream("y", 2, ReadDirection.BACKWARD, 2, 1 << 20))
+                .extracting(StoredEvent::globalPosition).containsExactly(9L, 4L);
+    }
+
+    @Test
     void aPageStopsAtItsByteBudgetButHoldsAtLeastOneEvent() {
         appendRoundRobin(10, "s");
         long oneEvent = storage.readAll(0, ReadDirection.FORWARD, 1, 1 << 20).get(0).payloadSize();
