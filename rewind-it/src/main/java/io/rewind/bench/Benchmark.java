@@ -286,21 +286,42 @@ public final class Benchmark implements Callable<Integer> {
             }
             window.forEach(CompletableFuture::join);
 
-            progress("Replay: the global log from position %,d", first);
-            long start = System.nanoTime();
-            long count = client.readAll(ReadOptions.forwards().from(first).maxCount(replayEvents)).count();
-            double rate = count / Ceilings.seconds(start);
-            Map<String, Object> all = result("replay_global_log", Map.of("events", count));
-            all.put("events_per_s", rate);
-            emit(all);
-
-            progress("Replay: one stream of %,d events", replayEvents);
-            start = System.nanoTime();
-            count = client.readStream("replay").count();
-            Map<String, Object> stream = result("replay_stream", Map.of("events", count));
-            stream.put("events_per_s", count / Ceilings.seconds(start));
-            emit(stream);
+            // Three passes each: the first also compiles the read path in both JVMs while RocksDB still
+            // flushes what was just stored; the median is reported, the first beside it.
+            double[] all = new double[REPLAY_PASSES];
+            for (int pass = 0; pass < REPLAY_PASSES; pass++) {
+                progress("Replay %d of %d: the global log from position %,d", pass + 1, REPLAY_PASSES, first);
+                long start = System.nanoTime();
+                long count = client.readAll(ReadOptions.forwards().from(first).maxCount(replayEvents)).count();
+                all[pass] = checkedRate(count, start);
+            }
+            emit(replayResult("replay_global_log", all));
+            double[] stream = new double[REPLAY_PASSES];
+            for (int pass = 0; pass < REPLAY_PASSES; pass++) {
+                progress("Replay %d of %d: one stream of %,d events", pass + 1, REPLAY_PASSES, replayEvents);
+                long start = System.nanoTime();
+                stream[pass] = checkedRate(client.readStream("replay").count(), start);
+            }
+            emit(replayResult("replay_stream", stream));
         }
+    }
+
+    private static final int REPLAY_PASSES = 3;
+
+    private double checkedRate(long count, long startNanos) {
+        if (count != replayEvents) {
+            throw new IllegalStateException("replayed " + count + " events, expected " + replayEvents);
+        }
+        return count / Ceilings.seconds(startNanos);
+    }
+
+    private Map<String, Object> replayResult(String name, double[] passes) {
+        double[] sorted = passes.clone();
+        java.util.Arrays.sort(sorted);
+        Map<String, Object> result = result(name, Map.of("events", replayEvents, "passes", passes.length));
+        result.put("events_per_s", sorted[passes.length / 2]);
+        result.put("first_pass_events_per_s", passes[0]);
+        return result;
     }
 
     private void feedLatency(ServerProcess server, String fsync) throws Exception {

@@ -87,6 +87,7 @@ final class EventCodec {
         return buffer.array();
     }
 
+    /** Decodes the event at the start of {@code value}; any bytes after it are ignored. */
     static StoredEvent decodeEvent(long position, byte[] value) {
         ByteBuffer buffer = ByteBuffer.wrap(value);
         byte format = buffer.get();
