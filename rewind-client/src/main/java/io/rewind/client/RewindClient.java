@@ -17,7 +17,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
-import org.zeromq.ZContext;
 
 /**
  * The typed client of a Rewind server. Thread-safe: share one instance. Every call has an async form
@@ -37,7 +36,6 @@ public final class RewindClient implements AutoCloseable {
     private final String streamEndpoint;
     private final int subscriptionHighWaterMark;
     private final Set<CatchUpSubscription> subscriptions = ConcurrentHashMap.newKeySet();
-    private ZContext subscriptionContext;
 
     private RewindClient(Builder builder) {
         this.commandEndpoint = builder.commandEndpoint;
@@ -189,7 +187,7 @@ public final class RewindClient implements AutoCloseable {
                 }
             }
         };
-        CatchUpSubscription subscription = new CatchUpSubscription(history, subscriptionContext(), streamEndpoint,
+        CatchUpSubscription subscription = new CatchUpSubscription(history, connection.context(), streamEndpoint,
                 target, from, new SubscriptionListener() {
                     @Override
                     public void onEvent(Subscription s, RecordedEvent event) throws Exception {
@@ -213,13 +211,6 @@ public final class RewindClient implements AutoCloseable {
         return subscription.start();
     }
 
-    private synchronized ZContext subscriptionContext() {
-        if (subscriptionContext == null) {
-            subscriptionContext = new ZContext(1);
-        }
-        return subscriptionContext;
-    }
-
     /**
      * Closes every subscription, fails every request still waiting with {@link ClientClosedException}
      * and releases the sockets.
@@ -230,11 +221,6 @@ public final class RewindClient implements AutoCloseable {
             subscription.close();
         }
         connection.close();
-        synchronized (this) {
-            if (subscriptionContext != null) {
-                subscriptionContext.close();
-            }
-        }
     }
 
     private static <T> T await(CompletableFuture<T> future) {

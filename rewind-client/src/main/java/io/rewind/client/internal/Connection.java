@@ -20,6 +20,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.zeromq.SocketType;
+import org.zeromq.ZContext;
 import org.zeromq.ZMQ;
 
 /**
@@ -110,6 +111,14 @@ public final class Connection implements AutoCloseable {
         if (p != null) {
             p.future().completeExceptionally(error);
         }
+    }
+
+    /**
+     * The ZeroMQ context of the shared loop, for the client's other sockets (subscriptions): one
+     * ZeroMQ I/O thread serves them all. Sockets made with it must close before this connection.
+     */
+    public ZContext context() {
+        return loop.context();
     }
 
     boolean isSocketOpen() {
