@@ -68,8 +68,8 @@ final class FeedPublisher implements AutoCloseable {
             return socket;
         } catch (ZMQException e) {
             socket.close();
-            throw new IllegalStateException("cannot bind " + option + " " + address + ": " + e.getMessage()
-                    + " (errno " + e.getErrorCode() + ")", e);
+            throw new IllegalStateException("cannot bind " + option + " " + address + ": "
+                    + RouterEndpoint.describe(e), e);
         } catch (RuntimeException e) {
             socket.close();
             throw new IllegalStateException("cannot bind " + option + " " + address + ": " + e, e);

@@ -66,6 +66,24 @@ final class RouterEndpoint implements AutoCloseable {
         void close();
     }
 
+    /** A ZeroMQ error as words: JeroMQ's own message is often only "Errno 48". */
+    static String describe(ZMQException e) {
+        String meaning;
+        try {
+            meaning = ZMQ.Error.findByCode(e.getErrorCode()).getMessage();
+        } catch (RuntimeException unknown) {
+            meaning = e.getMessage();
+        }
+        return meaning + " (errno " + e.getErrorCode() + ")";
+    }
+
+    /** Why the endpoint did not start: its duty could not open. */
+    private static final class DutyFailure extends RuntimeException {
+        DutyFailure(RuntimeException cause) {
+            super(cause);
+        }
+    }
+
     /** No duty: the endpoint only answers. */
     static final Duty NO_DUTY = new Duty() {
         @Override
@@ -125,6 +143,10 @@ final class RouterEndpoint implements AutoCloseable {
         try {
             return bound.get();
         } catch (ExecutionException e) {
+            if (e.getCause() instanceof DutyFailure failure) {
+                // The duty's own error names what it could not do, e.g. bind the live feed.
+                throw new IllegalStateException(failure.getCause().getMessage(), failure.getCause());
+            }
             throw new IllegalStateException("cannot bind " + option + " " + endpoint + ": "
                     + e.getCause().getMessage(), e.getCause());
         } catch (InterruptedException e) {
@@ -145,8 +167,7 @@ final class RouterEndpoint implements AutoCloseable {
             router.setLinger(2_000);
             router.bind(endpoint);
         } catch (ZMQException e) {
-            bound.completeExceptionally(new IllegalStateException(e.getMessage() + " (errno " + e.getErrorCode() + ")",
-                    e));
+            bound.completeExceptionally(new IllegalStateException(describe(e), e));
             return;
         } catch (RuntimeException e) {
             bound.completeExceptionally(e);
@@ -156,7 +177,7 @@ final class RouterEndpoint implements AutoCloseable {
             duty.open();
         } catch (RuntimeException e) {
             router.close();
-            bound.completeExceptionally(e);
+            bound.completeExceptionally(new DutyFailure(e));
             return;
         }
         // One selector for the endpoint's life: ZMQ.Poller re-registers its channels on every poll.
