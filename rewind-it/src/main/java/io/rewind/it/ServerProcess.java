@@ -170,6 +170,11 @@ public final class ServerProcess implements ServerUnderTest {
         }
     }
 
+    /** CPU time the server process has used so far, where the OS tells it. */
+    public java.util.Optional<Duration> cpuTime() {
+        return process.toHandle().info().totalCpuDuration();
+    }
+
     /** Sends SIGTERM and waits for the exit status. */
     public int stop() {
         // Process.destroy() would also close our end of its output; the handle only signals.
