@@ -31,6 +31,8 @@ final class RouterEndpoint implements AutoCloseable {
      * The appends of a burst are committed as one group: the bigger, the fewer syncs.
      */
     private static final int BURST = 1024;
+    /** A burst also ends after this long, so that its appends are committed soon whatever else it holds. */
+    private static final long BURST_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(2);
 
     /** Answers the messages of one protocol. */
     interface FrameHandler {
@@ -224,11 +226,16 @@ final class RouterEndpoint implements AutoCloseable {
     }
 
     private void handleRequests(ZMQ.Socket router, List<byte[]> frames) {
+        long deadline = System.nanoTime() + BURST_NANOS;
         for (int i = 0; i < BURST && receive(router, frames); i++) {
             try {
                 handle(router, frames);
             } catch (RuntimeException e) {
                 log.error("Unexpected failure handling a request of {} frames", frames.size(), e);
+            }
+            // Reads are answered inline: a burst of large ones must not hold back the appends before them.
+            if ((i & 15) == 15 && System.nanoTime() - deadline > 0) {
+                break;
             }
         }
     }
