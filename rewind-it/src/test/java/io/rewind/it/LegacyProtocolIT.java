@@ -250,11 +250,12 @@ class LegacyProtocolIT {
         }
         List<byte[]> payloads = List.of(everyByte, EMPTY, ascii("END"), ascii("ERROR x"), ascii("PUBLISHED"),
                 new byte[] {(byte) 0xc3, 0x28, (byte) 0xff, (byte) 0xfe}, new byte[100_000]);
-        String before = lastId();
         try (ZMQ.Socket sub = socket(SocketType.SUB)) {
             sub.subscribe(EMPTY);
             sub.connect(server.legacyStreamEndpoint());
-            Thread.sleep(500);
+            // Not a fixed sleep: on a loaded machine the subscription can take longer to arrive.
+            awaitSubscribed(sub, "probe");
+            String before = lastId();
             for (byte[] payload : payloads) {
                 publish(payload);
             }
