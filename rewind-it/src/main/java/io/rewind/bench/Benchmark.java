@@ -134,6 +134,7 @@ public final class Benchmark implements Callable<Integer> {
                             if (fsync.equals("always")) {
                                 compareDurable(result, appends, events, fsyncs, syncedPuts, syncedBatches);
                             }
+                            emit(result);
                         }
                     }
                 }
@@ -145,6 +146,7 @@ public final class Benchmark implements Callable<Integer> {
                     double events = (double) result.get("events_per_s");
                     result.put("vs_zeromq_pipelined_round_trips", events / pipelined);
                     compareDurable(result, events, events, fsyncs, syncedPuts, syncedBatches);
+                    emit(result);
                 }
                 if (fsync.equals(fsyncModes.get(0))) {
                     // Before the replay data: storing a million events sets RocksDB flushing and compacting.
@@ -170,6 +172,7 @@ public final class Benchmark implements Callable<Integer> {
         result.put("vs_rocksdb_synced_batch100_events", events / (syncedBatches * 100));
     }
 
+    /** Measures one append case; the caller adds the ratios to the ceilings and emits it. */
     private Map<String, Object> appendCase(ServerProcess server, String fsync, int clientCount, int batch, int size)
             throws Exception {
         progress("Appends: fsync %s, %d clients x %d in flight, %d events of %d bytes per append", fsync, clientCount,
@@ -188,7 +191,6 @@ public final class Benchmark implements Callable<Integer> {
         result.put("p50_ms", measured.latency().getValueAtPercentile(50) / 1e6);
         result.put("p99_ms", measured.latency().getValueAtPercentile(99) / 1e6);
         result.put("p999_ms", measured.latency().getValueAtPercentile(99.9) / 1e6);
-        emit(result);
         return result;
     }
 
