@@ -49,6 +49,11 @@ public final class Connection implements AutoCloseable {
      */
     private static final int SEND_HIGH_WATER_MARK = 100_000;
 
+    /** Rounds of sending and receiving one connection gets before the loop serves the others. */
+    private static final int ROUNDS = 8;
+    /** Replies one round takes. */
+    private static final int RECEIVE_BATCH = 1_024;
+
     private final String endpoint;
     private final Duration timeout;
     private final IoLoop loop;
@@ -60,6 +65,8 @@ public final class Connection implements AutoCloseable {
     private volatile boolean running = true;
     /** Owned by the loop's thread. */
     private ZMQ.Socket dealer;
+    /** Whether the loop's thread is inside {@link #exchange()}; read only on that thread. */
+    private boolean exchanging;
     private SelectionKey key;
 
     /**
@@ -88,6 +95,10 @@ public final class Connection implements AutoCloseable {
         if (!running) {
             // Closed meanwhile: the loop may already have failed what was pending.
             fail(id, new ClientClosedException("the client is closed"));
+            return future;
+        }
+        // Sent from a reply callback of this connection: the exchange under way sends it in its next round.
+        if (loop.isLoopThread() && exchanging) {
             return future;
         }
         if (scheduled.compareAndSet(false, true)) {
@@ -151,7 +162,16 @@ public final class Connection implements AutoCloseable {
      * left. ZeroMQ's descriptor only signals changes, so this leaves nothing the selector would miss.
      */
     void exchange() {
-        do {
+        exchanging = true;
+        try {
+            exchangeRounds();
+        } finally {
+            exchanging = false;
+        }
+    }
+
+    private void exchangeRounds() {
+        for (int round = 0; round < ROUNDS; round++) {
             scheduled.set(false);
             Outgoing outgoing;
             while ((outgoing = outbox.poll()) != null) {
@@ -164,12 +184,19 @@ public final class Connection implements AutoCloseable {
                 dealer.send(outgoing.frame(), ZMQ.DONTWAIT);
             }
             receive();
-        } while (running && (!outbox.isEmpty() || (dealer.getEvents() & ZMQ.Poller.POLLIN) != 0));
+            if (!running || outbox.isEmpty() && (dealer.getEvents() & ZMQ.Poller.POLLIN) == 0) {
+                return;
+            }
+        }
+        // Still busy: the other connections get their turn first, then this one goes on.
+        if (scheduled.compareAndSet(false, true)) {
+            loop.schedule(this);
+        }
     }
 
     private void receive() {
         byte[] first;
-        while (running && (first = dealer.recv(ZMQ.DONTWAIT)) != null) {
+        for (int i = 0; i < RECEIVE_BATCH && running && (first = dealer.recv(ZMQ.DONTWAIT)) != null; i++) {
             byte[] body = dealer.hasReceiveMore() ? dealer.recv() : null;
             while (dealer.hasReceiveMore()) {
                 dealer.recv();

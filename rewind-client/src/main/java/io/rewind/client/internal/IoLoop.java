@@ -104,11 +104,15 @@ final class IoLoop {
     private void run() {
         long nextSweep = System.nanoTime() + SWEEP_NANOS;
         try {
+            List<Connection> due = new ArrayList<>();
             while (running) {
+                // Only those scheduled so far: a busy connection that schedules itself again waits a turn.
                 Connection connection;
                 while ((connection = scheduled.poll()) != null) {
-                    serve(connection);
+                    due.add(connection);
                 }
+                due.forEach(this::serve);
+                due.clear();
                 for (SelectionKey key : selector.selectedKeys()) {
                     serve((Connection) key.attachment());
                 }
@@ -117,6 +121,10 @@ final class IoLoop {
                 if (now - nextSweep > 0) {
                     connections.forEach(c -> c.expireOverdue(now));
                     nextSweep = now + SWEEP_NANOS;
+                }
+                if (!scheduled.isEmpty()) {
+                    selector.selectNow();
+                    continue;
                 }
                 sleeping = true;
                 // Checked again after announcing the sleep: work scheduled before it did not wake us.

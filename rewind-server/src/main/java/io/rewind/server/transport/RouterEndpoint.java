@@ -10,6 +10,7 @@ import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.zeromq.SocketType;
@@ -32,7 +33,7 @@ final class RouterEndpoint implements AutoCloseable {
      */
     private static final int BURST = 1024;
     /** A burst also ends after this long, so that its appends are committed soon whatever else it holds. */
-    private static final long BURST_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(2);
+    private static final long BURST_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
 
     /** Answers the messages of one protocol. */
     interface FrameHandler {
@@ -130,12 +131,12 @@ final class RouterEndpoint implements AutoCloseable {
      */
     RouterEndpoint(ZContext context, String threadName, String option, String endpoint, long maxMessageSize,
             FrameHandler handler, Duty duty) {
-        this.duty = duty;
         this.context = context;
         this.option = option;
         this.endpoint = endpoint;
         this.maxMessageSize = maxMessageSize;
         this.handler = handler;
+        this.duty = duty;
         this.thread = new Thread(this::run, threadName);
     }
 
