@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -25,6 +26,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Collectors;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 import picocli.CommandLine;
@@ -345,12 +347,12 @@ public final class Benchmark implements Callable<Integer> {
 
     private Map<String, Object> replayResult(String name, double[] passes) {
         double[] sorted = passes.clone();
-        java.util.Arrays.sort(sorted);
+        Arrays.sort(sorted);
         Map<String, Object> result = result(name, Map.of("events", replayEvents, "passes", passes.length));
         result.put("events_per_s", sorted[passes.length / 2]);
         result.put("first_pass_events_per_s", passes[0]);
-        result.put("pass_events_per_s", java.util.Arrays.stream(passes).mapToObj(p -> String.format(Locale.ROOT, "%.0f", p))
-                .collect(java.util.stream.Collectors.joining(" ")));
+        result.put("pass_events_per_s", Arrays.stream(passes).mapToObj(p -> String.format(Locale.ROOT, "%.0f", p))
+                .collect(Collectors.joining(" ")));
         return result;
     }
 

@@ -54,7 +54,8 @@ public final class AppendWriter<T> implements AutoCloseable {
     /** Guards {@link #accepting} against a submit racing {@link #close()}. */
     private final Object submitLock = new Object();
     private volatile boolean accepting = true;
-    private long nextPosition = -1;
+    /** The global position of the next event written; -1 until the first commit asks the storage. */
+    private long nextGlobalPosition = -1;
     /** Heads as committed, owned by the committer: a stream's head changes only through it. */
     private final Map<String, Long> headCache = new LinkedHashMap<>(1024, 0.75f, true) {
         @Override
@@ -134,8 +135,8 @@ public final class AppendWriter<T> implements AutoCloseable {
         if (queue.isEmpty()) {
             return 0;
         }
-        if (nextPosition < 0) {
-            nextPosition = storage.nextPosition();
+        if (nextGlobalPosition < 0) {
+            nextGlobalPosition = storage.nextPosition();
         }
         List<Submission<T>> group = new ArrayList<>(queue.size());
         int handled = 0;
@@ -147,7 +148,7 @@ public final class AppendWriter<T> implements AutoCloseable {
                 group.add(next);
                 events += next.command().events().size();
             }
-            nextPosition = commit(group, nextPosition);
+            nextGlobalPosition = commit(group, nextGlobalPosition);
             statGroups++;
             statAppends += group.size();
             statEvents += events;
@@ -200,7 +201,10 @@ public final class AppendWriter<T> implements AutoCloseable {
         return committedNext;
     }
 
-    /** Where the group's event ids are already stored, looked up in one batch; empty when none is. */
+    /**
+     * Where the group's event ids are already stored, looked up in one batch (an id stored nowhere
+     * is absent); null when the batched lookup failed.
+     */
     private Map<UUID, EventLocation> storedIds(List<Submission<T>> group) {
         List<UUID> ids = new ArrayList<>();
         for (Submission<T> submission : group) {
