@@ -3,7 +3,11 @@ package io.rewind.client;
 import io.rewind.client.internal.CatchUpSubscription;
 import io.rewind.client.internal.ClientCodec;
 import io.rewind.client.internal.Connection;
+import io.rewind.protocol.v1.ReadResponse;
+import io.rewind.protocol.v1.Response;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
@@ -105,8 +109,8 @@ public final class RewindClient implements AutoCloseable {
     }
 
     /**
-     * Reads a stream lazily: the returned {@link Stream} fetches the next page only when the previous
-     * one is consumed, so any number of events can be read in bounded memory.
+     * Reads a stream lazily: the returned {@link Stream} fetches pages ahead of the caller, but never
+     * more than a few, so any number of events can be read in bounded memory.
      *
      * @throws StreamNotFoundException (when the first page is fetched) if the stream does not exist
      */
@@ -241,45 +245,91 @@ public final class RewindClient implements AutoCloseable {
     }
 
     /**
-     * Walks pages until the end is reached or {@code maxCount} events were returned. The next page is
-     * requested as soon as the current one arrives, so the server reads it while the caller consumes
-     * this one: at most two pages are held.
+     * Walks pages until the end is reached or {@code maxCount} events were returned. A page's reply
+     * says where the next one starts, so the next page is requested the moment a reply arrives (on
+     * the I/O thread, before the reply is decoded), as long as fewer than {@link #AHEAD} pages wait
+     * for the caller: the server reads while the client decodes and the caller consumes, and at most
+     * {@code AHEAD + 1} pages are held.
      */
     private final class PagingIterator implements Iterator<RecordedEvent> {
+        private static final int AHEAD = 2;
         private final String stream;
         private final ReadOptions options;
         private long remaining;
-        private long requested;
         private List<RecordedEvent> page = List.of();
         private int index;
-        private CompletableFuture<ReadPage> next;
+        // Guarded by this: the pages asked for and not yet taken by the caller, in order, and the chain.
+        private final Deque<CompletableFuture<ReadPage>> ahead = new ArrayDeque<>();
+        private long toRequest;
+        private long nextFrom;
+        private boolean morePages = true;
+        private boolean awaitingReply;
 
         PagingIterator(String stream, ReadOptions options) {
             this.stream = stream;
             this.options = options;
             this.remaining = options.maxCount();
-            this.requested = options.maxCount();
-            this.next = request(options.from());
+            this.toRequest = options.maxCount();
+            this.nextFrom = options.from();
+            synchronized (this) {
+                requestMore();
+            }
         }
 
-        private CompletableFuture<ReadPage> request(long from) {
-            if (requested <= 0) {
-                return null;
+        /** Asks for the next page when its start is known and there is room for it; holds the lock. */
+        private void requestMore() {
+            if (!morePages || awaitingReply || toRequest <= 0 || ahead.size() >= AHEAD) {
+                return;
             }
             int size = options.pageSize();
-            int pageSize = requested < Integer.MAX_VALUE && (size == 0 || requested < size) ? (int) requested : size;
-            return readPageAsync(stream, options.pageSize(pageSize), from);
+            int pageSize = toRequest < Integer.MAX_VALUE && (size == 0 || toRequest < size) ? (int) toRequest : size;
+            awaitingReply = true;
+            CompletableFuture<Response> reply = connection.send(ClientCodec.read(stream, options, nextFrom, pageSize));
+            ahead.add(reply.thenApply(response -> {
+                arrived(response);
+                return ClientCodec.toReadPage(response, stream);
+            }));
+            reply.whenComplete((response, error) -> {
+                if (error != null) {
+                    failed();
+                }
+            });
+        }
+
+        private synchronized void arrived(Response response) {
+            awaitingReply = false;
+            if (response.getResultCase() != Response.ResultCase.READ) {
+                // An error reply: the caller gets it when it reaches this page.
+                morePages = false;
+                return;
+            }
+            ReadResponse read = response.getRead();
+            toRequest -= read.getEventsCount();
+            morePages = !read.getEndReached() && read.getNextFrom() >= 0 && read.getEventsCount() > 0;
+            nextFrom = read.getNextFrom();
+            requestMore();
+        }
+
+        private synchronized void failed() {
+            awaitingReply = false;
+            morePages = false;
         }
 
         @Override
         public boolean hasNext() {
-            while (remaining > 0 && index == page.size() && next != null) {
-                ReadPage arrived = await(next);
-                page = arrived.events();
+            while (remaining > 0 && index == page.size()) {
+                CompletableFuture<ReadPage> next;
+                synchronized (this) {
+                    next = ahead.poll();
+                }
+                if (next == null) {
+                    return false;
+                }
+                page = await(next).events();
                 index = 0;
-                requested -= page.size();
-                boolean more = !arrived.endReached() && arrived.nextFrom() >= 0 && !page.isEmpty();
-                next = more ? request(arrived.nextFrom()) : null;
+                synchronized (this) {
+                    requestMore();
+                }
             }
             return remaining > 0 && index < page.size();
         }
