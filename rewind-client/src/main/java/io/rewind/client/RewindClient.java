@@ -284,14 +284,21 @@ public final class RewindClient implements AutoCloseable {
             int size = options.pageSize();
             int pageSize = toRequest < Integer.MAX_VALUE && (size == 0 || toRequest < size) ? (int) toRequest : size;
             awaitingReply = true;
-            CompletableFuture<Response> reply = connection.send(ClientCodec.read(stream, options, nextFrom, pageSize));
-            ahead.add(reply.thenApply(response -> {
-                arrived(response);
-                return ClientCodec.toReadPage(response, stream);
-            }));
-            reply.whenComplete((response, error) -> {
+            // Queued before the request goes out: a reply that is already there when the callback is
+            // attached runs it at once, on this thread, and requests the page after this one.
+            CompletableFuture<ReadPage> next = new CompletableFuture<>();
+            ahead.add(next);
+            connection.send(ClientCodec.read(stream, options, nextFrom, pageSize)).whenComplete((response, error) -> {
                 if (error != null) {
                     failed();
+                    next.completeExceptionally(error);
+                    return;
+                }
+                arrived(response);
+                try {
+                    next.complete(ClientCodec.toReadPage(response, stream));
+                } catch (RuntimeException e) {
+                    next.completeExceptionally(e);
                 }
             });
         }
