@@ -360,6 +360,7 @@ public final class RocksDbStorage implements EventStorage {
         // costs far less than a multi-get of every position.
         try (ReadOptions options = new ReadOptions(); RocksIterator it = db.newIterator(events, options)) {
             ValueReader values = new ValueReader();
+            byte[] key = new byte[Long.BYTES];
             boolean forward = direction == ReadDirection.FORWARD;
             long expected = -1;
             for (byte[] positionKey : positionKeys) {
@@ -373,7 +374,7 @@ public final class RocksDbStorage implements EventStorage {
                 } else {
                     it.seek(positionKey);
                 }
-                if (!it.isValid() || !Arrays.equals(it.key(), positionKey)) {
+                if (!it.isValid() || it.key(key) != Long.BYTES || !Arrays.equals(key, positionKey)) {
                     it.status();
                     throw new StorageException("stream '" + stream + "' indexes position " + position
                             + " but no event is stored there (data directory " + directory + ")");
