@@ -27,8 +27,8 @@ public final class RewindServer implements AutoCloseable {
     /** Opens the storage, binds the endpoints and starts serving. */
     public static RewindServer start(ServerConfig config) {
         EventStorage storage = switch (config.storage()) {
-            case ROCKSDB -> RocksDbStorage.open(config.dataDir());
-            case MEMORY -> new InMemoryStorage();
+            case ROCKSDB -> RocksDbStorage.open(config.dataDir(), config.minFreeSpace());
+            case MEMORY -> memoryStorage(config.memoryLimit());
         };
         Transport transport = new Transport(config, storage, ServerVersion.get());
         try {
@@ -46,6 +46,16 @@ public final class RewindServer implements AutoCloseable {
                 config.storage() == ServerConfig.StorageEngine.ROCKSDB ? " in " + config.dataDir() : "",
                 config.fsync().name().toLowerCase(), legacy);
         return server;
+    }
+
+    private static EventStorage memoryStorage(long limit) {
+        long heap = Runtime.getRuntime().maxMemory();
+        if (limit > heap * 3 / 4) {
+            log.warn("--memory-limit {} MiB is more than three quarters of the {} MiB heap: the server may run out of"
+                    + " memory before the limit refuses appends, and then it exits", limit >> 20, heap >> 20);
+        }
+        log.info("In-memory store: up to {} MiB of events ({} MiB heap)", limit >> 20, heap >> 20);
+        return new InMemoryStorage(limit);
     }
 
     public String commandEndpoint() {

@@ -7,6 +7,8 @@ import java.nio.file.Path;
  * The server's resolved configuration.
  *
  * @param dataDir             RocksDB directory (unused by the memory engine)
+ * @param minFreeSpace        bytes kept free on the data directory's disk: appends are refused below (0: off)
+ * @param memoryLimit         most heap the memory engine's events may take
  * @param maxMessageSize      largest ZeroMQ message the command socket accepts; larger ones are dropped unread
  * @param queueCapacity       most appends waiting for the writer before new ones get UNAVAILABLE
  * @param feedHighWaterMark   messages the live feed queues per subscriber before dropping for it
@@ -15,6 +17,8 @@ import java.nio.file.Path;
 public record ServerConfig(
         Path dataDir,
         StorageEngine storage,
+        long minFreeSpace,
+        long memoryLimit,
         String commandEndpoint,
         String streamEndpoint,
         FsyncMode fsync,

@@ -47,6 +47,16 @@ public final class ServerOptions {
             description = "Storage engine: rocksdb or memory (default: ${DEFAULT-VALUE}).")
     ServerConfig.StorageEngine storage;
 
+    @Option(names = "--min-free-space", paramLabel = "SIZE", defaultValue = "512MiB", converter = SizeConverter.class,
+            description = "Free space kept on the data directory's disk: below it, appends get UNAVAILABLE, so that"
+                    + " the store can always restart and compact; 0 turns the check off (default: ${DEFAULT-VALUE}).")
+    long minFreeSpace;
+
+    @Option(names = "--memory-limit", paramLabel = "SIZE", converter = SizeConverter.class,
+            description = "Most heap the memory engine's events may take; beyond it, appends get UNAVAILABLE and"
+                    + " reads go on (default: half the JVM's maximum heap).")
+    Long memoryLimit;
+
     @Option(names = "--command-endpoint", paramLabel = "ENDPOINT", defaultValue = "tcp://127.0.0.1:9090",
             description = "Where the command ROUTER socket binds (default: ${DEFAULT-VALUE}). tcp://HOST:* picks a"
                     + " free port.")
@@ -179,9 +189,14 @@ public final class ServerOptions {
         checkRange(commandLine, "--max-read-page-size", maxReadPageSize, 1, 1L << 30);
         checkRange(commandLine, "--queue-capacity", queueCapacity, 1, 10_000_000);
         checkRange(commandLine, "--feed-high-water-mark", feedHighWaterMark, 1, 100_000_000);
+        checkRange(commandLine, "--min-free-space", minFreeSpace, 0, 1L << 50);
+        long heap = Runtime.getRuntime().maxMemory();
+        long memory = memoryLimit != null ? memoryLimit : heap / 2;
+        checkRange(commandLine, "--memory-limit", memory, 1L << 20, 1L << 50);
         Limits limits = new Limits(maxStreamNameSize, (int) maxEventSize, maxEventsPerAppend,
                 maxAppendSize, maxReadPage, maxReadPageSize);
-        return new ServerConfig(dataDir.toAbsolutePath().normalize(), storage, commandEndpoint, streamEndpoint,
+        return new ServerConfig(dataDir.toAbsolutePath().normalize(), storage, minFreeSpace, memory,
+                commandEndpoint, streamEndpoint,
                 fsync, maxMessageSize, limits, queueCapacity, feedHighWaterMark,
                 new ServerConfig.Legacy(legacyQueryEndpoint, legacyStreamEndpoint, legacyStream));
     }

@@ -56,6 +56,8 @@ public final class AppendWriter<T> implements AutoCloseable {
     private volatile boolean accepting = true;
     /** The global position of the next event written; -1 until the first commit asks the storage. */
     private long nextGlobalPosition = -1;
+    /** Set when a storage write failed: before the next one the storage recovers and positions are asked again. */
+    private boolean storageFailed;
     /** Heads as committed, owned by the committer: a stream's head changes only through it. */
     private final Map<String, Long> headCache = new LinkedHashMap<>(1024, 0.75f, true) {
         @Override
@@ -135,6 +137,19 @@ public final class AppendWriter<T> implements AutoCloseable {
         if (queue.isEmpty()) {
             return 0;
         }
+        if (storageFailed) {
+            try {
+                storage.recoverWrites();
+                storageFailed = false;
+                // A reopened store may hold more than the writer knew: a write that failed after
+                // reaching its log is replayed. Heads and positions are asked again.
+                nextGlobalPosition = -1;
+                headCache.clear();
+            } catch (RuntimeException e) {
+                return rejectQueued(RequestError.of(ErrorCode.UNAVAILABLE, "the storage cannot write: "
+                        + e.getMessage() + "; nothing was stored, retry later"));
+            }
+        }
         if (nextGlobalPosition < 0) {
             nextGlobalPosition = storage.nextPosition();
         }
@@ -161,6 +176,21 @@ public final class AppendWriter<T> implements AutoCloseable {
         return handled;
     }
 
+    /** Answers everything queued with this error, storing nothing. */
+    private int rejectQueued(RequestError error) {
+        List<AppendOutcome<T>> outcomes = new ArrayList<>();
+        Submission<T> next;
+        while ((next = queue.poll()) != null) {
+            outcomes.add(AppendOutcome.failure(next.attachment(), error));
+        }
+        try {
+            sink.committed(outcomes);
+        } catch (RuntimeException e) {
+            log.error("Commit sink failed", e);
+        }
+        return outcomes.size();
+    }
+
     /** Validates and writes one group; returns the next global position after it. */
     private long commit(List<Submission<T>> group, long nextPosition) {
         GroupState state = new GroupState(nextPosition, storedIds(group));
@@ -183,11 +213,13 @@ public final class AppendWriter<T> implements AutoCloseable {
             committedNext = state.nextPosition;
             headCache.putAll(state.heads);
         } catch (RuntimeException e) {
-            log.error("Could not write {} events of {} appends; rejecting them all", state.toWrite.size(),
-                    group.size(), e);
+            log.error("Could not write {} events of {} appends; rejecting them all: {}", state.toWrite.size(),
+                    group.size(), e.getMessage());
+            log.debug("Write failure", e);
+            storageFailed = true;
             // Rejections too: they may have been judged against appends of this group that were never stored.
-            RequestError error = RequestError.of(ErrorCode.INTERNAL, "storage write failed, nothing was stored: "
-                    + e.getMessage());
+            RequestError error = RequestError.of(ErrorCode.INTERNAL, "storage write failed, the append was not"
+                    + " acknowledged: " + e.getMessage());
             outcomes.replaceAll(o -> AppendOutcome.failure(o.attachment(), error));
         }
         long handOver = System.nanoTime();
@@ -232,6 +264,8 @@ public final class AppendWriter<T> implements AutoCloseable {
         /** Where the group's ids were stored before it, or null to look each up alone. */
         private final Map<UUID, EventLocation> stored;
         private long nextPosition;
+        /** Payload of {@link #toWrite}, as {@link StoredEvent#payloadSize()} counts it. */
+        private long bytes;
 
         GroupState(long nextPosition, Map<UUID, EventLocation> stored) {
             this.nextPosition = nextPosition;
@@ -249,6 +283,16 @@ public final class AppendWriter<T> implements AutoCloseable {
                 throw RequestError.wrongExpectedVersion(command.stream(), command.expectedVersion(), head)
                         .asException();
             }
+            long payload = 0;
+            for (ProposedEvent event : command.events()) {
+                payload += command.stream().length() + event.type().length() + event.data().length
+                        + event.metadata().length;
+            }
+            String full = storage.capacityProblem(toWrite.size() + command.events().size(), bytes + payload);
+            if (full != null) {
+                throw RequestException.of(ErrorCode.UNAVAILABLE, full);
+            }
+            bytes += payload;
             List<StoredEvent> written = new ArrayList<>(command.events().size());
             long first = nextPosition;
             for (ProposedEvent event : command.events()) {

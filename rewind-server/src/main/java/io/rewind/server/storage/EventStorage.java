@@ -54,6 +54,25 @@ public interface EventStorage extends AutoCloseable {
     void append(List<StoredEvent> events, boolean sync);
 
     /**
+     * Why this engine cannot take more events now, or null when it can: a disk almost full, a memory
+     * bound reached. Asked by the writer thread before each append with everything its group would
+     * write so far, including that append; the writer refuses the append with the reason.
+     *
+     * @param events       events the group would write
+     * @param payloadBytes their stream names, types, data and metadata together
+     */
+    default String capacityProblem(long events, long payloadBytes) {
+        return null;
+    }
+
+    /**
+     * Called by the writer thread before the next write after {@link #append} failed: the engine
+     * repairs itself if it can (RocksDB reopens), or throws saying why it still cannot write. Its
+     * {@link #nextPosition()} and heads may have changed when it returns.
+     */
+    default void recoverWrites() {}
+
+    /**
      * Reads events of the global log from {@code fromPosition} (inclusive) in the given direction.
      * Returns at most {@code maxCount} events and stops before exceeding {@code maxBytes} of payload,
      * but always returns at least one event when there is one.

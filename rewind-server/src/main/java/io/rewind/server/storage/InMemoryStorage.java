@@ -10,12 +10,61 @@ import java.util.UUID;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
-/** Keeps everything on the heap; for tests and throwaway servers. Nothing survives a restart. */
+/**
+ * Keeps everything on the heap; for tests and throwaway servers. Nothing survives a restart.
+ *
+ * <p>Bounded: once the events it holds would take more than its limit of heap, appends are refused
+ * with the reason, and reads go on. Without a bound, a busy test server filled its heap and died of
+ * an OutOfMemoryError in the middle of a request.
+ */
 public final class InMemoryStorage implements EventStorage {
+    /**
+     * Heap an event takes besides its payload, estimated from the objects it needs on a 64-bit JVM with
+     * compressed pointers: the event record (40), its id (32) and the id map's entry and location (80),
+     * the headers of its arrays and strings (64), its slots in the log and its stream's positions (12),
+     * with room to spare.
+     */
+    public static final long EVENT_OVERHEAD_BYTES = 240;
+
     private final ReadWriteLock lock = new ReentrantReadWriteLock();
+    private final long maxBytes;
+    /** Estimated heap the stored events take; written by the writer thread only. */
+    private volatile long bytes;
     private final List<StoredEvent> log = new ArrayList<>();
     private final Map<String, PositionList> streams = new HashMap<>();
     private final Map<UUID, EventLocation> ids = new HashMap<>();
+
+    /** An unbounded store. */
+    public InMemoryStorage() {
+        this(Long.MAX_VALUE);
+    }
+
+    /** @param maxBytes the most heap the events may take, estimated by {@link #footprint} */
+    public InMemoryStorage(long maxBytes) {
+        this.maxBytes = maxBytes;
+    }
+
+    /** The heap an event of this payload is taken to use. */
+    static long footprint(long events, long payloadBytes) {
+        return events * EVENT_OVERHEAD_BYTES + payloadBytes;
+    }
+
+    /** The estimated heap the stored events take. */
+    public long bytes() {
+        return bytes;
+    }
+
+    @Override
+    public String capacityProblem(long events, long payloadBytes) {
+        long needed = footprint(events, payloadBytes);
+        if (bytes + needed <= maxBytes) {
+            return null;
+        }
+        return "the in-memory store is full: its events take about " + (bytes >> 20) + " MiB of its "
+                + (maxBytes >> 20) + " MiB limit (--memory-limit), and this append needs " + needed
+                + " bytes more; reads go on, and nothing more can be stored until the server restarts (use"
+                + " --storage rocksdb to keep more)";
+    }
 
     @Override
     public String engine() {
@@ -68,11 +117,14 @@ public final class InMemoryStorage implements EventStorage {
         lock.writeLock().lock();
         try {
             verifyDense(events);
+            long added = 0;
             for (StoredEvent event : events) {
+                added += footprint(1, event.payloadSize());
                 log.add(event);
                 streams.computeIfAbsent(event.stream(), s -> new PositionList()).add(event.globalPosition());
                 ids.put(event.eventId(), event.location());
             }
+            bytes += added;
         } finally {
             lock.writeLock().unlock();
         }

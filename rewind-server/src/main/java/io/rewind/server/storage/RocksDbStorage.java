@@ -11,8 +11,14 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.stream.Stream;
 import org.rocksdb.BlockBasedTableConfig;
 import org.rocksdb.BloomFilter;
 import org.rocksdb.ColumnFamilyDescriptor;
@@ -20,12 +26,15 @@ import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.CompressionType;
 import org.rocksdb.DBOptions;
+import org.rocksdb.Env;
+import org.rocksdb.FlushOptions;
 import org.rocksdb.HashSkipListMemTableConfig;
 import org.rocksdb.LRUCache;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
+import org.rocksdb.SstFileManager;
 import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
 import org.slf4j.Logger;
@@ -55,34 +64,72 @@ public final class RocksDbStorage implements EventStorage {
             CompressionType.NO_COMPRESSION, CompressionType.LZ4_COMPRESSION, CompressionType.LZ4_COMPRESSION,
             CompressionType.LZ4_COMPRESSION, CompressionType.LZ4_COMPRESSION, CompressionType.LZ4_COMPRESSION);
     private static final byte[] STREAM_COUNT_KEY = "stream_count".getBytes(StandardCharsets.US_ASCII);
+    /** The store's id, also in the {@link StoreDirectory#MARKER} file, so the two can be checked against each other. */
+    private static final byte[] STORE_ID_KEY = "store_id".getBytes(StandardCharsets.US_ASCII);
+    /** Written to test whether writes work again after a failure. */
+    private static final byte[] PROBE_KEY = "write_probe".getBytes(StandardCharsets.US_ASCII);
+    /** The most write-ahead log kept; a restart needs about this much free space to replay it. */
+    public static final long MAX_WAL_BYTES = 256L << 20;
+    private static final long REOPEN_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final int OPEN_PROGRESS_SECONDS = 5;
 
     static {
         RocksDB.loadLibrary();
     }
 
     private final Path directory;
+    private final DiskSpaceGuard disk;
     /** Native objects the database uses; closed after it, in reverse order of creation. */
     private final List<AutoCloseable> resources = new ArrayList<>();
-    private final List<ColumnFamilyHandle> handles = new ArrayList<>();
-    private final RocksDB db;
-    private final ColumnFamilyHandle meta;
-    private final ColumnFamilyHandle events;
-    private final ColumnFamilyHandle streams;
-    private final ColumnFamilyHandle heads;
-    private final ColumnFamilyHandle ids;
+    private final DBOptions dbOptions;
+    private final List<ColumnFamilyDescriptor> descriptors;
     private final WriteOptions syncWrites;
     private final WriteOptions bufferedWrites;
+    /**
+     * Readers hold the read lock; a reopen after a failed write swaps {@link #db} under the write
+     * lock. Uncontended but for that rare reopen.
+     */
+    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    /** The open database, or null between a failed reopen and the next attempt. */
+    private Db db;
     private Thread writer;
     private volatile long nextPosition;
     private volatile long streamCount;
+    /** The write failure the store has not recovered from yet, or null. */
+    private volatile RocksDBException writeFailure;
+    private long lastReopenNanos;
 
-    private RocksDbStorage(Path directory) {
-        this.directory = directory;
-        try {
-            Files.createDirectories(directory);
-        } catch (IOException e) {
-            throw new StorageException("cannot create data directory " + directory + ": " + e, e);
+    /** One open RocksDB instance and its column families. */
+    private record Db(RocksDB rocks, List<ColumnFamilyHandle> handles) {
+        ColumnFamilyHandle meta() {
+            return handles.get(0);
         }
+
+        ColumnFamilyHandle events() {
+            return handles.get(1);
+        }
+
+        ColumnFamilyHandle streams() {
+            return handles.get(2);
+        }
+
+        ColumnFamilyHandle heads() {
+            return handles.get(3);
+        }
+
+        ColumnFamilyHandle ids() {
+            return handles.get(4);
+        }
+
+        void close() {
+            handles.forEach(ColumnFamilyHandle::close);
+            rocks.close();
+        }
+    }
+
+    private RocksDbStorage(Path directory, long minFreeBytes) {
+        this.directory = directory;
+        this.disk = new DiskSpaceGuard(directory, minFreeBytes);
         LRUCache cache = own(new LRUCache(128L << 20));
         ColumnFamilyOptions eventOptions = own(new ColumnFamilyOptions()
                 .setCompressionPerLevel(COMPRESSION_PER_LEVEL)
@@ -104,49 +151,151 @@ public final class RocksDbStorage implements EventStorage {
                 .setMemtableWholeKeyFiltering(true)
                 .setTableFormatConfig(new BlockBasedTableConfig().setBlockCache(cache)
                         .setFilterPolicy(own(new BloomFilter(10)))));
-        DBOptions dbOptions = own(new DBOptions()
-                .setCreateIfMissing(true)
+        SstFileManager files;
+        try {
+            files = own(new SstFileManager(Env.getDefault()));
+        } catch (RocksDBException e) {
+            closeResources();
+            throw new StorageException("cannot set up RocksDB for " + directory + ": " + e.getMessage(), e);
+        }
+        dbOptions = own(new DBOptions()
                 .setCreateMissingColumnFamilies(true)
                 .setMaxBackgroundJobs(2)
                 // One thread writes, and the hash memtable of the ids cannot take concurrent inserts.
                 .setAllowConcurrentMemtableWrite(false)
-                .setKeepLogFileNum(5));
-        List<ColumnFamilyDescriptor> descriptors = List.of(
+                .setKeepLogFileNum(5)
+                // Stop at the first sign of damage rather than serve or extend a corrupt store.
+                .setParanoidChecks(true)
+                // Lets RocksDB resume by itself after a write failed for want of disk space.
+                .setSstFileManager(files)
+                .setMaxBgErrorResumeCount(Integer.MAX_VALUE)
+                .setBgerrorResumeRetryInterval(1_000_000)
+                // Bounds the write-ahead log, which a restart must replay into new table files: without
+                // this, column families that rarely fill a memtable keep gigabytes of log alive.
+                .setMaxTotalWalSize(MAX_WAL_BYTES));
+        descriptors = List.of(
                 new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, lookupOptions),
                 new ColumnFamilyDescriptor(bytes("events"), eventOptions),
                 new ColumnFamilyDescriptor(bytes("streams"), lookupOptions),
                 new ColumnFamilyDescriptor(bytes("heads"), lookupOptions),
                 new ColumnFamilyDescriptor(bytes("ids"), idOptions));
-        try {
-            db = RocksDB.open(dbOptions, directory.toString(), descriptors, handles);
-        } catch (RocksDBException e) {
-            closeResources();
-            String message = String.valueOf(e.getMessage());
-            if (message.toLowerCase().contains("lock")) {
-                throw new StorageException("data directory " + directory
-                        + " is in use by another process (is another Rewind server running on it?): " + message, e);
-            }
-            throw new StorageException("cannot open RocksDB in " + directory + ": " + message, e);
-        }
-        meta = handles.get(0);
-        events = handles.get(1);
-        streams = handles.get(2);
-        heads = handles.get(3);
-        ids = handles.get(4);
         syncWrites = own(new WriteOptions().setSync(true));
         bufferedWrites = own(new WriteOptions().setSync(false));
     }
 
-    /** Opens (creating if needed) the store in {@code directory} and recovers its state. */
+    /** Opens (creating if the directory holds no store) the store in {@code directory}, with no disk reserve. */
     public static RocksDbStorage open(Path directory) {
-        RocksDbStorage storage = new RocksDbStorage(directory);
+        return open(directory, 0);
+    }
+
+    /**
+     * Opens the store in {@code directory}, creating it only when the directory holds no store files
+     * (see {@link StoreDirectory}), and recovers its state.
+     *
+     * @param minFreeBytes appends are refused while the data directory's file system has less free space
+     */
+    public static RocksDbStorage open(Path directory, long minFreeBytes) {
+        StoreDirectory store = StoreDirectory.inspect(directory);
+        RocksDbStorage storage = new RocksDbStorage(directory, minFreeBytes);
         try {
-            storage.recover();
+            storage.start(store);
         } catch (RuntimeException e) {
             storage.close();
             throw e;
         }
         return storage;
+    }
+
+    private void start(StoreDirectory store) {
+        long started = System.nanoTime();
+        boolean create = store.state() == StoreDirectory.State.NEW;
+        log.info("Opening the store in {}{}", directory, create ? " (new)" : ": " + describeFiles());
+        db = openDb(create);
+        long opened = System.nanoTime();
+        UUID id = checkIdentity(store);
+        recover();
+        log.info("Recovered {} events in {} streams from store {} in {} in {} ms (RocksDB open {} ms)", nextPosition,
+                streamCount, id, directory, (System.nanoTime() - started) / 1_000_000,
+                (opened - started) / 1_000_000);
+    }
+
+    /** What an open has to read, so that a slow one is understood: WAL to replay, tables to check. */
+    private String describeFiles() {
+        long walBytes = 0;
+        long tableBytes = 0;
+        int tables = 0;
+        try (Stream<Path> files = Files.list(directory)) {
+            for (Path file : (Iterable<Path>) files::iterator) {
+                String name = file.getFileName().toString();
+                if (name.endsWith(".log")) {
+                    walBytes += Files.size(file);
+                } else if (name.endsWith(".sst")) {
+                    tableBytes += Files.size(file);
+                    tables++;
+                }
+            }
+        } catch (IOException e) {
+            return "(cannot list its files: " + e + ")";
+        }
+        return String.format("%,d table files (%,d MiB), %,d MiB of write-ahead log to replay", tables,
+                tableBytes >> 20, walBytes >> 20);
+    }
+
+    private Db openDb(boolean create) {
+        // Only a directory found empty of store files may be created in (see StoreDirectory).
+        dbOptions.setCreateIfMissing(create).setErrorIfExists(create);
+        List<ColumnFamilyHandle> handles = new ArrayList<>();
+        long started = System.nanoTime();
+        ScheduledExecutorService progress = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread thread = new Thread(r, "rewind-open-progress");
+            thread.setDaemon(true);
+            return thread;
+        });
+        progress.scheduleAtFixedRate(() -> log.info("Still opening the store in {}: {} s so far", directory,
+                (System.nanoTime() - started) / 1_000_000_000), OPEN_PROGRESS_SECONDS, OPEN_PROGRESS_SECONDS,
+                TimeUnit.SECONDS);
+        try {
+            return new Db(RocksDB.open(dbOptions, directory.toString(), descriptors, handles), handles);
+        } catch (RocksDBException e) {
+            String message = String.valueOf(e.getMessage());
+            if (message.toLowerCase(Locale.ROOT).contains("lock")) {
+                throw new StorageException("data directory " + directory
+                        + " is in use by another process (is another Rewind server running on it?): " + message, e);
+            }
+            throw new StorageException("cannot open the store in " + directory + ": " + message, e);
+        } finally {
+            progress.shutdownNow();
+        }
+    }
+
+    /**
+     * Makes the store's id in RocksDB and in the marker agree: a new store gets both, an unmarked one
+     * of an earlier Rewind gets its marker, and a marker beside another store's files is refused.
+     */
+    private UUID checkIdentity(StoreDirectory store) {
+        try {
+            byte[] stored = db.rocks().get(db.meta(), STORE_ID_KEY);
+            UUID inDb = stored == null ? null : UUID.fromString(new String(stored, StandardCharsets.US_ASCII));
+            if (store.state() == StoreDirectory.State.EXISTING && inDb != null && !inDb.equals(store.storeId())) {
+                throw new StorageException("data directory " + directory + " mixes two stores: its "
+                        + StoreDirectory.MARKER + " marker names store " + store.storeId()
+                        + " but its RocksDB files belong to store " + inDb + "; nothing was changed");
+            }
+            UUID id = inDb != null ? inDb : store.storeId() != null ? store.storeId() : UUID.randomUUID();
+            if (inDb == null) {
+                db.rocks().put(db.meta(), syncWrites, STORE_ID_KEY, id.toString().getBytes(StandardCharsets.US_ASCII));
+            }
+            if (store.state() != StoreDirectory.State.EXISTING) {
+                store.mark(id);
+                if (store.state() == StoreDirectory.State.UNMARKED) {
+                    log.info("Marked the existing store in {} as Rewind store {}", directory, id);
+                }
+            }
+            return id;
+        } catch (RocksDBException e) {
+            throw new StorageException("cannot read the identity of the store in " + directory + ": "
+                    + e.getMessage(), e);
+        }
     }
 
     private <T extends AutoCloseable> T own(T resource) {
@@ -160,28 +309,29 @@ public final class RocksDbStorage implements EventStorage {
 
     /** Restores the next position and stream count, and checks that the newest append is whole. */
     private void recover() {
-        long started = System.nanoTime();
-        try (RocksIterator it = db.newIterator(events)) {
+        try (RocksIterator it = db.rocks().newIterator(db.events())) {
             it.seekToLast();
+            it.status();
+            long next = 0;
             if (it.isValid()) {
-                nextPosition = EventCodec.readLong(it.key()) + 1;
-                StoredEvent last = EventCodec.decodeEvent(nextPosition - 1, it.value());
-                long head = streamVersion(last.stream());
-                Optional<EventLocation> indexed = locate(last.eventId());
-                if (head < last.streamVersion() || indexed.isEmpty()
-                        || indexed.get().globalPosition() != last.globalPosition()) {
+                next = EventCodec.readLong(it.key()) + 1;
+                StoredEvent last = EventCodec.decodeEvent(next - 1, it.value());
+                byte[] headValue = db.rocks().get(db.heads(), last.stream().getBytes(StandardCharsets.UTF_8));
+                long head = headValue == null ? -1 : EventCodec.readLong(headValue);
+                byte[] indexed = db.rocks().get(db.ids(), EventCodec.uuidKey(last.eventId()));
+                if (head < last.streamVersion() || indexed == null
+                        || EventCodec.decodeLocation(indexed).globalPosition() != last.globalPosition()) {
                     throw new StorageException("data directory " + directory + " is inconsistent: the newest event"
                             + " (position " + last.globalPosition() + ", stream '" + last.stream() + "' version "
                             + last.streamVersion() + ") is missing from the stream head or id index");
                 }
             }
-            byte[] count = db.get(meta, STREAM_COUNT_KEY);
+            byte[] count = db.rocks().get(db.meta(), STREAM_COUNT_KEY);
             streamCount = count == null ? 0 : EventCodec.readLong(count);
+            nextPosition = next;
         } catch (RocksDBException e) {
             throw new StorageException("cannot recover state from " + directory + ": " + e.getMessage(), e);
         }
-        log.info("Recovered {} events in {} streams from {} in {} ms", nextPosition, streamCount, directory,
-                (System.nanoTime() - started) / 1_000_000);
     }
 
     @Override
@@ -201,21 +351,29 @@ public final class RocksDbStorage implements EventStorage {
 
     @Override
     public long streamVersion(String stream) {
+        lock.readLock().lock();
         try {
-            byte[] head = db.get(heads, stream.getBytes(StandardCharsets.UTF_8));
+            Db open = open();
+            byte[] head = open.rocks().get(open.heads(), stream.getBytes(StandardCharsets.UTF_8));
             return head == null ? -1 : EventCodec.readLong(head);
         } catch (RocksDBException e) {
             throw new StorageException("cannot read the head of stream '" + stream + "': " + e.getMessage(), e);
+        } finally {
+            lock.readLock().unlock();
         }
     }
 
     @Override
     public Optional<EventLocation> locate(UUID eventId) {
+        lock.readLock().lock();
         try {
-            byte[] value = db.get(ids, EventCodec.uuidKey(eventId));
+            Db open = open();
+            byte[] value = open.rocks().get(open.ids(), EventCodec.uuidKey(eventId));
             return value == null ? Optional.empty() : Optional.of(EventCodec.decodeLocation(value));
         } catch (RocksDBException e) {
             throw new StorageException("cannot look up event id " + eventId + ": " + e.getMessage(), e);
+        } finally {
+            lock.readLock().unlock();
         }
     }
 
@@ -230,8 +388,10 @@ public final class RocksDbStorage implements EventStorage {
         for (UUID id : order) {
             keys.add(EventCodec.uuidKey(id));
         }
+        lock.readLock().lock();
         try {
-            List<byte[]> values = db.multiGetAsList(Collections.nCopies(keys.size(), ids), keys);
+            Db open = open();
+            List<byte[]> values = open.rocks().multiGetAsList(Collections.nCopies(keys.size(), open.ids()), keys);
             Map<UUID, EventLocation> found = new HashMap<>();
             for (int i = 0; i < values.size(); i++) {
                 if (values.get(i) != null) {
@@ -241,7 +401,25 @@ public final class RocksDbStorage implements EventStorage {
             return found;
         } catch (RocksDBException e) {
             throw new StorageException("cannot look up " + keys.size() + " event ids: " + e.getMessage(), e);
+        } finally {
+            lock.readLock().unlock();
         }
+    }
+
+    /** The open database; the caller holds the lock. */
+    private Db open() {
+        Db open = db;
+        if (open == null) {
+            RocksDBException failure = writeFailure;
+            throw new StorageException("the store in " + directory + " is closed while it recovers from a failed write"
+                    + (failure == null ? "" : " (" + failure.getMessage() + ")") + "; retry shortly");
+        }
+        return open;
+    }
+
+    @Override
+    public String capacityProblem(long events, long payloadBytes) {
+        return disk.problem();
     }
 
     @Override
@@ -253,7 +431,9 @@ public final class RocksDbStorage implements EventStorage {
         long position = nextPosition;
         long newStreams = 0;
         Map<String, Long> lastVersions = new HashMap<>();
+        lock.readLock().lock();
         try (WriteBatch write = new WriteBatch()) {
+            Db open = open();
             for (StoredEvent event : batch) {
                 if (event.globalPosition() != position++) {
                     throw new StorageException("append is not dense: event " + event.eventId() + " has position "
@@ -261,28 +441,91 @@ public final class RocksDbStorage implements EventStorage {
                 }
                 byte[] positionKey = EventCodec.longKey(event.globalPosition());
                 byte[] stream = event.stream().getBytes(StandardCharsets.UTF_8);
-                write.put(events, positionKey, EventCodec.encodeEvent(event, stream));
-                write.put(streams, EventCodec.streamKey(EventCodec.streamPrefix(stream), event.streamVersion()),
+                write.put(open.events(), positionKey, EventCodec.encodeEvent(event, stream));
+                write.put(open.streams(), EventCodec.streamKey(EventCodec.streamPrefix(stream), event.streamVersion()),
                         positionKey);
-                write.put(ids, EventCodec.uuidKey(event.eventId()), EventCodec.encodeLocation(event, stream));
+                write.put(open.ids(), EventCodec.uuidKey(event.eventId()), EventCodec.encodeLocation(event, stream));
                 lastVersions.put(event.stream(), event.streamVersion());
                 if (event.streamVersion() == 0) {
                     newStreams++;
                 }
             }
             for (Map.Entry<String, Long> head : lastVersions.entrySet()) {
-                write.put(heads, head.getKey().getBytes(StandardCharsets.UTF_8), EventCodec.longKey(head.getValue()));
+                write.put(open.heads(), head.getKey().getBytes(StandardCharsets.UTF_8),
+                        EventCodec.longKey(head.getValue()));
             }
             if (newStreams > 0) {
-                write.put(meta, STREAM_COUNT_KEY, EventCodec.longKey(streamCount + newStreams));
+                write.put(open.meta(), STREAM_COUNT_KEY, EventCodec.longKey(streamCount + newStreams));
             }
-            db.write(sync ? syncWrites : bufferedWrites, write);
+            open.rocks().write(sync ? syncWrites : bufferedWrites, write);
         } catch (RocksDBException e) {
+            writeFailure = e;
             throw new StorageException("cannot write " + batch.size() + " events to " + directory + ": "
                     + e.getMessage(), e);
+        } finally {
+            lock.readLock().unlock();
         }
         streamCount += newStreams;
         nextPosition = position;
+    }
+
+    /**
+     * After a failed write: RocksDB resumes by itself after some failures (a write-ahead log append
+     * that ran out of space) but stays stopped after others (a flush that failed while it recovered),
+     * and RocksJava cannot ask it to resume. So a sync write of one small key tests whether writes
+     * work again, and when they do not, the database is closed and opened again (at most once a
+     * second), which replays the write-ahead log: nothing acknowledged is lost, since an append is
+     * acknowledged only after its write returned.
+     */
+    @Override
+    public void recoverWrites() {
+        checkWriterThread();
+        RocksDBException failure = writeFailure;
+        if (failure == null) {
+            return;
+        }
+        if (db != null && probeWrite()) {
+            log.info("Writes to {} work again after: {}", directory, failure.getMessage());
+            writeFailure = null;
+            return;
+        }
+        long now = System.nanoTime();
+        if (now - lastReopenNanos < REOPEN_INTERVAL_NANOS) {
+            throw new StorageException("the store in " + directory + " cannot write since: " + failure.getMessage());
+        }
+        lastReopenNanos = now;
+        log.warn("Reopening the store in {} to recover from: {}", directory, failure.getMessage());
+        lock.writeLock().lock();
+        try {
+            if (db != null) {
+                db.close();
+                db = null;
+            }
+            db = openDb(false);
+            recover();
+        } finally {
+            lock.writeLock().unlock();
+        }
+        if (!probeWrite()) {
+            throw new StorageException("the store in " + directory + " was reopened but still cannot write: "
+                    + writeFailure.getMessage());
+        }
+        writeFailure = null;
+        log.info("Reopened the store in {}: {} events, writes work again", directory, nextPosition);
+    }
+
+    private boolean probeWrite() {
+        lock.readLock().lock();
+        try {
+            Db open = open();
+            open.rocks().put(open.meta(), syncWrites, PROBE_KEY, EventCodec.longKey(System.currentTimeMillis()));
+            return true;
+        } catch (RocksDBException e) {
+            writeFailure = e;
+            return false;
+        } finally {
+            lock.readLock().unlock();
+        }
     }
 
     /** One thread writes; like Ratis' log worker, fail fast when another one tries. */
@@ -302,13 +545,10 @@ public final class RocksDbStorage implements EventStorage {
         if (fromPosition < 0) {
             return page.events();
         }
-        try (ReadOptions options = new ReadOptions(); RocksIterator it = db.newIterator(events, options)) {
-            byte[] start = EventCodec.longKey(fromPosition);
-            if (direction == ReadDirection.FORWARD) {
-                it.seek(start);
-            } else {
-                it.seekForPrev(start);
-            }
+        lock.readLock().lock();
+        try (ReadOptions options = new ReadOptions().setVerifyChecksums(true);
+                RocksIterator it = open().rocks().newIterator(open().events(), options)) {
+            seek(it, EventCodec.longKey(fromPosition), direction);
             ValueReader values = new ValueReader();
             byte[] key = new byte[Long.BYTES];
             while (it.isValid() && page.hasRoom()) {
@@ -317,12 +557,20 @@ public final class RocksDbStorage implements EventStorage {
                 if (!page.offer(EventCodec.decodeEvent(position, values.read(it)))) {
                     break;
                 }
-                if (direction == ReadDirection.FORWARD) {
-                    it.next();
-                } else {
-                    it.prev();
-                }
+                step(it, direction);
             }
+            // An iterator that meets a damaged block just stops being valid: without this check a
+            // corrupt table read as the end of the log, and a paging reader asked again for ever.
+            it.status();
+        } catch (RocksDBException e) {
+            List<StoredEvent> read = page.events();
+            String where = read.isEmpty() ? "at position " + fromPosition
+                    : "after position " + read.get(read.size() - 1).globalPosition();
+            throw new StorageException("cannot read the global log " + where + " (reading "
+                    + direction.name().toLowerCase(Locale.ROOT) + " from " + fromPosition + "; data directory "
+                    + directory + "): " + e.getMessage(), e);
+        } finally {
+            lock.readLock().unlock();
         }
         return page.events();
     }
@@ -336,41 +584,47 @@ public final class RocksDbStorage implements EventStorage {
         }
         byte[] prefix = EventCodec.streamPrefix(stream);
         List<byte[]> positionKeys = new ArrayList<>();
-        try (ReadOptions options = new ReadOptions(); RocksIterator it = db.newIterator(streams, options)) {
-            byte[] start = EventCodec.streamKey(prefix, fromVersion);
-            if (direction == ReadDirection.FORWARD) {
-                it.seek(start);
-            } else {
-                it.seekForPrev(start);
-            }
-            while (it.isValid() && positionKeys.size() < maxCount && startsWith(it.key(), prefix)) {
-                positionKeys.add(it.value());
-                if (direction == ReadDirection.FORWARD) {
-                    it.next();
-                } else {
-                    it.prev();
+        lock.readLock().lock();
+        try {
+            Db open = open();
+            try (ReadOptions options = new ReadOptions().setVerifyChecksums(true);
+                    RocksIterator it = open.rocks().newIterator(open.streams(), options)) {
+                seek(it, EventCodec.streamKey(prefix, fromVersion), direction);
+                while (it.isValid() && positionKeys.size() < maxCount && startsWith(it.key(), prefix)) {
+                    positionKeys.add(it.value());
+                    step(it, direction);
                 }
+                it.status();
+            } catch (RocksDBException e) {
+                throw new StorageException("cannot read the index of stream '" + stream + "' from version "
+                        + fromVersion + " (data directory " + directory + "): " + e.getMessage(), e);
             }
+            if (positionKeys.isEmpty()) {
+                return page.events();
+            }
+            readPositions(open, stream, positionKeys, direction == ReadDirection.FORWARD, page);
+        } finally {
+            lock.readLock().unlock();
         }
-        if (positionKeys.isEmpty()) {
-            return page.events();
-        }
-        // A stream's events mostly sit in runs of consecutive positions (appends of several events, a
-        // stream written alone): one iterator steps through a run and seeks only across gaps, which
-        // costs far less than a multi-get of every position.
-        try (ReadOptions options = new ReadOptions(); RocksIterator it = db.newIterator(events, options)) {
+        return page.events();
+    }
+
+    /**
+     * Reads the events at these positions into the page. A stream's events mostly sit in runs of
+     * consecutive positions (appends of several events, a stream written alone): one iterator steps
+     * through a run and seeks only across gaps, which costs far less than a multi-get of every position.
+     */
+    private void readPositions(Db open, String stream, List<byte[]> positionKeys, boolean forward, PageBudget page) {
+        long position = -1;
+        try (ReadOptions options = new ReadOptions().setVerifyChecksums(true);
+                RocksIterator it = open.rocks().newIterator(open.events(), options)) {
             ValueReader values = new ValueReader();
             byte[] key = new byte[Long.BYTES];
-            boolean forward = direction == ReadDirection.FORWARD;
             long expected = -1;
             for (byte[] positionKey : positionKeys) {
-                long position = EventCodec.readLong(positionKey);
+                position = EventCodec.readLong(positionKey);
                 if (position == expected && it.isValid()) {
-                    if (forward) {
-                        it.next();
-                    } else {
-                        it.prev();
-                    }
+                    step(it, forward ? ReadDirection.FORWARD : ReadDirection.BACKWARD);
                 } else {
                     it.seek(positionKey);
                 }
@@ -385,9 +639,26 @@ public final class RocksDbStorage implements EventStorage {
                 expected = forward ? position + 1 : position - 1;
             }
         } catch (RocksDBException e) {
-            throw new StorageException("cannot read stream '" + stream + "': " + e.getMessage(), e);
+            throw new StorageException("cannot read stream '" + stream + "' at position " + position
+                    + " (data directory " + directory + "): " + e.getMessage(), e);
         }
-        return page.events();
+    }
+
+    /** Positions the iterator at the key, or at the nearest one in the direction of reading. */
+    private static void seek(RocksIterator it, byte[] key, ReadDirection direction) {
+        if (direction == ReadDirection.FORWARD) {
+            it.seek(key);
+        } else {
+            it.seekForPrev(key);
+        }
+    }
+
+    private static void step(RocksIterator it, ReadDirection direction) {
+        if (direction == ReadDirection.FORWARD) {
+            it.next();
+        } else {
+            it.prev();
+        }
     }
 
     /**
@@ -413,17 +684,34 @@ public final class RocksDbStorage implements EventStorage {
                 && Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length);
     }
 
+    /**
+     * Flushes the memtables, so that the next start has no write-ahead log to replay, and closes the
+     * database. A flush that fails (a full disk) loses nothing: the synced log still holds it all.
+     */
     @Override
     public void close() {
+        lock.writeLock().lock();
         try {
-            db.syncWal();
-        } catch (RocksDBException e) {
-            log.warn("Could not sync the write-ahead log of {} at close: {}", directory, e.getMessage());
+            if (db != null) {
+                try (FlushOptions flush = new FlushOptions().setWaitForFlush(true)) {
+                    db.rocks().flush(flush, db.handles());
+                } catch (RocksDBException e) {
+                    log.warn("Could not flush the store in {} at close; the next start replays its log: {}",
+                            directory, e.getMessage());
+                }
+                try {
+                    db.rocks().syncWal();
+                } catch (RocksDBException e) {
+                    log.warn("Could not sync the write-ahead log of {} at close: {}", directory, e.getMessage());
+                }
+                db.close();
+                db = null;
+                log.info("Closed RocksDB in {}", directory);
+            }
+        } finally {
+            lock.writeLock().unlock();
+            closeResources();
         }
-        handles.forEach(ColumnFamilyHandle::close);
-        db.close();
-        closeResources();
-        log.info("Closed RocksDB in {}", directory);
     }
 
     private void closeResources() {

@@ -123,10 +123,66 @@ class AppendWriterTest {
 
         assertThat(groups.get(0)).allSatisfy(o -> {
             assertThat(o.error().code()).isEqualTo(ErrorCode.INTERNAL);
-            assertThat(o.error().message()).contains("disk full").contains("nothing was stored");
+            assertThat(o.error().message()).contains("disk full").contains("not acknowledged");
         });
         AppendOutcome<String> third = groups.get(1).get(0);
         assertThat(third.result()).isEqualTo(new AppendResult(0, 0, 0, false));
+    }
+
+    @Test
+    void afterAFailedWriteTheStorageRecoversFirstAndPositionsAndHeadsAreAskedAgain() {
+        AtomicBoolean failWrite = new AtomicBoolean(true);
+        List<String> recoveries = new ArrayList<>();
+        EventStorage reopening = new DelegatingStorage(memory) {
+            @Override
+            public void append(List<StoredEvent> events, boolean sync) {
+                if (failWrite.getAndSet(false)) {
+                    // The write reached the log before it failed: a reopen finds it stored.
+                    super.append(events, sync);
+                    throw new StorageException("fsync failed");
+                }
+                super.append(events, sync);
+            }
+
+            @Override
+            public void recoverWrites() {
+                recoveries.add("attempt");
+                if (recoveries.size() == 1) {
+                    throw new StorageException("still no space");
+                }
+            }
+        };
+        AppendWriter<String> writer = writer(reopening);
+        writer.submit(append("s", ExpectedVersion.NO_STREAM, event("reached the log")), "failed");
+        writer.commitQueued();
+        writer.submit(append("s", ExpectedVersion.ANY, event("refused")), "while broken");
+        writer.commitQueued();
+        writer.submit(append("s", new ExpectedVersion.Exact(0), event("after recovery")), "healed");
+        writer.commitQueued();
+
+        assertThat(groups.get(0).get(0).error().code()).isEqualTo(ErrorCode.INTERNAL);
+        RequestError refused = groups.get(1).get(0).error();
+        assertThat(refused.code()).isEqualTo(ErrorCode.UNAVAILABLE);
+        assertThat(refused.message()).contains("still no space").contains("nothing was stored");
+        assertThat(recoveries).hasSize(2);
+        // The writer did not trust its cached position and head: the event it failed on is at 0.
+        assertThat(groups.get(2).get(0).result()).isEqualTo(new AppendResult(1, 1, 1, false));
+    }
+
+    @Test
+    void aFullStoreRefusesTheAppendThatDoesNotFitAndKeepsTheOthers() {
+        InMemoryStorage small = new InMemoryStorage(3 * InMemoryStorage.EVENT_OVERHEAD_BYTES + 100);
+        List<AppendOutcome<String>> outcomes = commitAsOneGroup(small,
+                append("s", ExpectedVersion.ANY, event("1"), event("2")),
+                append("s", ExpectedVersion.ANY, event("x".repeat(200))),
+                append("s", ExpectedVersion.ANY, event("3")));
+
+        assertThat(outcomes.get(0).succeeded()).isTrue();
+        assertThat(outcomes.get(1).error().code()).isEqualTo(ErrorCode.UNAVAILABLE);
+        assertThat(outcomes.get(1).error().message()).contains("in-memory store is full").contains("--memory-limit");
+        assertThat(outcomes.get(2).result()).isEqualTo(new AppendResult(2, 2, 2, false));
+        assertThat(small.readStream("s", 0, ReadDirection.FORWARD, 10, 1 << 20)).hasSize(3);
+        assertThat(small.capacityProblem(1, 1)).contains("full");
     }
 
     @Test
@@ -230,6 +286,16 @@ class AppendWriterTest {
         @Override
         public void append(List<StoredEvent> events, boolean sync) {
             delegate.append(events, sync);
+        }
+
+        @Override
+        public String capacityProblem(long events, long payloadBytes) {
+            return delegate.capacityProblem(events, payloadBytes);
+        }
+
+        @Override
+        public void recoverWrites() {
+            delegate.recoverWrites();
         }
 
         @Override

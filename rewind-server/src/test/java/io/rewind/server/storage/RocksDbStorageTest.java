@@ -3,8 +3,17 @@ package io.rewind.server.storage;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,6 +40,120 @@ class RocksDbStorageTest extends EventStorageContract {
         assertThat(storage.locate(events.get(6).eventId())).contains(new EventLocation("x", 3, 6));
         appendRoundRobin(1, "y");
         assertThat(storage.streamVersion("y")).isEqualTo(3);
+    }
+
+    @Test
+    void aStoreIsMarkedWithItsIdentityAndKeepsItAcrossOpens() throws Exception {
+        Path db = directory.resolve("db");
+        Properties marker = readMarker(db);
+        assertThat(marker.getProperty("format-version")).isEqualTo("1");
+        String id = marker.getProperty("store-id");
+        assertThat(UUID.fromString(id)).isNotNull();
+        storage.close();
+
+        storage = create();
+
+        assertThat(readMarker(db).getProperty("store-id")).isEqualTo(id);
+    }
+
+    @Test
+    void aStoreWithoutItsCurrentFileIsRefusedAndLeftExactlyAsItWas() throws Exception {
+        appendRoundRobin(100, "a", "b");
+        storage.close();
+        Path db = directory.resolve("db");
+        Files.delete(db.resolve("CURRENT"));
+        Map<String, String> before = snapshot(db);
+
+        for (int attempt = 0; attempt < 3; attempt++) {
+            assertThatThrownBy(this::create).isInstanceOf(StorageException.class)
+                    .hasMessageContaining(db.toString()).hasMessageContaining("CURRENT is missing")
+                    .hasMessageContaining("MANIFEST-").hasMessageContaining("Nothing was changed");
+            assertThat(snapshot(db)).as("the directory after attempt %d", attempt).isEqualTo(before);
+        }
+        storage = new InMemoryStorage();
+    }
+
+    @Test
+    void rocksDbFilesWithoutMarkerOrCurrentAreNotTakenForAnEmptyDirectory() throws Exception {
+        storage.close();
+        Path db = directory.resolve("db");
+        Files.delete(db.resolve("CURRENT"));
+        Files.delete(db.resolve(StoreDirectory.MARKER));
+        Map<String, String> before = snapshot(db);
+
+        assertThatThrownBy(this::create).isInstanceOf(StorageException.class)
+                .hasMessageContaining(db.toString()).hasMessageContaining("no CURRENT file")
+                .hasMessageContaining("Refusing to create a new store");
+        assertThat(snapshot(db)).isEqualTo(before);
+        storage = new InMemoryStorage();
+    }
+
+    @Test
+    void aStoreOfAnEarlierRewindWithoutMarkerIsOpenedAndMarked() throws Exception {
+        appendRoundRobin(5, "old");
+        storage.close();
+        Path db = directory.resolve("db");
+        Files.delete(db.resolve(StoreDirectory.MARKER));
+
+        storage = create();
+
+        assertThat(storage.nextPosition()).isEqualTo(5);
+        assertThat(db.resolve(StoreDirectory.MARKER)).exists();
+    }
+
+    @Test
+    void aMarkerOfAnotherStoreOrANewerFormatIsRefused() throws Exception {
+        storage.close();
+        Path db = directory.resolve("db");
+        Path marker = db.resolve(StoreDirectory.MARKER);
+        String original = Files.readString(marker);
+        UUID other = UUID.randomUUID();
+        Files.writeString(marker, original.replaceAll("store-id=.*", "store-id=" + other));
+        assertThatThrownBy(this::create).isInstanceOf(StorageException.class)
+                .hasMessageContaining("mixes two stores").hasMessageContaining(other.toString());
+
+        Files.writeString(marker, original.replace("format-version=1", "format-version=7"));
+        assertThatThrownBy(this::create).isInstanceOf(StorageException.class)
+                .hasMessageContaining("format version 7").hasMessageContaining("newer Rewind");
+
+        Files.writeString(marker, "garbage\n");
+        assertThatThrownBy(this::create).isInstanceOf(StorageException.class)
+                .hasMessageContaining(marker.toString()).hasMessageContaining("damaged");
+        storage = new InMemoryStorage();
+    }
+
+    @Test
+    void filesThatAreNotRocksDbsDoNotStopANewStore() throws Exception {
+        Path fresh = directory.resolve("volume");
+        Files.createDirectories(fresh.resolve("lost+found"));
+        Files.writeString(fresh.resolve("README"), "data of the event store");
+        storage.close();
+
+        storage = RocksDbStorage.open(fresh);
+
+        assertThat(fresh.resolve(StoreDirectory.MARKER)).exists();
+        assertThat(storage.nextPosition()).isZero();
+    }
+
+    private static Properties readMarker(Path db) throws IOException {
+        Properties properties = new Properties();
+        try (var reader = Files.newBufferedReader(db.resolve(StoreDirectory.MARKER))) {
+            properties.load(reader);
+        }
+        return properties;
+    }
+
+    /** Every file's name, size and content hash. */
+    private static Map<String, String> snapshot(Path dir) throws Exception {
+        Map<String, String> files = new TreeMap<>();
+        try (Stream<Path> list = Files.list(dir)) {
+            for (Path file : list.toList()) {
+                byte[] content = Files.readAllBytes(file);
+                files.put(file.getFileName().toString(), content.length + " "
+                        + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content)));
+            }
+        }
+        return files;
     }
 
     @Test
