@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import io.rewind.server.FatalErrors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.zeromq.SocketType;
@@ -212,6 +213,9 @@ final class RouterEndpoint implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             bound.completeExceptionally(e);
             log.error("Endpoint {} ({}) failed", endpoint, option, e);
+        } catch (VirtualMachineError e) {
+            // Out of memory: halt now, not after closing the feed and sockets, which may need memory too.
+            FatalErrors.halt(Thread.currentThread(), e);
         } finally {
             closeDuty();
             router.close();

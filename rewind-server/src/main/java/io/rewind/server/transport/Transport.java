@@ -1,5 +1,6 @@
 package io.rewind.server.transport;
 
+import io.rewind.server.FatalErrors;
 import io.rewind.server.config.ServerConfig;
 import io.rewind.server.core.AppendOutcome;
 import io.rewind.server.core.AppendWriter;
@@ -33,6 +34,9 @@ public final class Transport implements AutoCloseable {
     private String boundLegacyQueryEndpoint;
 
     public Transport(ServerConfig config, EventStorage storage, String version) {
+        // JeroMQ's I/O threads hand their exceptions to these; by default they print to standard error.
+        context.setUncaughtExceptionHandler(FatalErrors::uncaught);
+        context.setNotificationExceptionHandler(FatalErrors::ioThreadError);
         ServerConfig.Legacy legacyConfig = config.legacy();
         // The legacy feed sends each event's previous id: it starts from the newest stored event.
         List<StoredEvent> newest = legacyConfig.streamEndpoint() == null ? List.of()
