@@ -4,5 +4,5 @@ COPY rewind-server/target/rewind-server.jar /opt/rewind/rewind-server.jar
 VOLUME /data
 EXPOSE 9090 9091
 # Extra arguments given to `docker run IMAGE ...` replace these defaults.
-ENTRYPOINT ["java", "-jar", "/opt/rewind/rewind-server.jar"]
+ENTRYPOINT ["java", "-XX:+ExitOnOutOfMemoryError", "-jar", "/opt/rewind/rewind-server.jar"]
 CMD ["--data-dir", "/data", "--command-endpoint", "tcp://0.0.0.0:9090", "--stream-endpoint", "tcp://0.0.0.0:9091"]

@@ -32,6 +32,7 @@ public final class ServerProcess implements ServerUnderTest {
     private final Path dataDir;
     private final String storage;
     private final List<String> extraArgs;
+    private final List<String> jvmOptions;
     private final List<String> output = Collections.synchronizedList(new ArrayList<>());
     private Process process;
     private Thread pump;
@@ -40,22 +41,34 @@ public final class ServerProcess implements ServerUnderTest {
     private String legacyQueryEndpoint;
     private String legacyStreamEndpoint;
 
-    private ServerProcess(String name, Path dataDir, String storage, List<String> extraArgs) {
+    private ServerProcess(String name, Path dataDir, String storage, List<String> jvmOptions, List<String> extraArgs) {
         this.name = name;
         this.dataDir = dataDir;
         this.storage = storage;
+        this.jvmOptions = List.copyOf(jvmOptions);
         this.extraArgs = List.copyOf(extraArgs);
     }
 
     /** Starts a server and waits until it logs that it is ready. */
     public static ServerProcess start(String name, Path dataDir, String storage, String... extraArgs) {
-        ServerProcess server = new ServerProcess(name, dataDir, storage, List.of(extraArgs));
+        return start(name, dataDir, storage, List.of(), extraArgs);
+    }
+
+    /** Starts a server in a JVM with these options (e.g. -Xmx128m), and waits until it logs that it is ready. */
+    public static ServerProcess start(String name, Path dataDir, String storage, List<String> jvmOptions,
+            String... extraArgs) {
+        ServerProcess server = new ServerProcess(name, dataDir, storage, jvmOptions, List.of(extraArgs));
         server.launch();
         return server;
     }
 
     /** The command line that starts the jar with these arguments. */
     public static List<String> command(List<String> args) {
+        return command(List.of(), args);
+    }
+
+    /** The command line that starts the jar with these JVM options (the last -Xmx wins) and arguments. */
+    public static List<String> command(List<String> jvmOptions, List<String> args) {
         if (!Files.isRegularFile(JAR)) {
             throw new IllegalStateException("server jar not found at " + JAR.toAbsolutePath()
                     + "; build it first with mvn package");
@@ -68,6 +81,7 @@ public final class ServerProcess implements ServerUnderTest {
         if (!javaOptions.isEmpty()) {
             command.addAll(List.of(javaOptions.split("\\s+")));
         }
+        command.addAll(jvmOptions);
         command.add("-jar");
         command.add(JAR.toAbsolutePath().toString());
         command.addAll(args);
@@ -77,13 +91,17 @@ public final class ServerProcess implements ServerUnderTest {
     private void launch() {
         List<String> args = new ArrayList<>(List.of("--data-dir", dataDir.toString(), "--storage", storage,
                 "--command-endpoint", commandEndpoint, "--stream-endpoint", streamEndpoint));
+        if (!extraArgs.contains("--min-free-space")) {
+            // Tests need little disk; the default reserve of 512 MiB would fail them on a nearly full one.
+            args.addAll(List.of("--min-free-space", "16MiB"));
+        }
         args.addAll(extraArgs);
         output.clear();
         CompletableFuture<String[]> ready = new CompletableFuture<>();
         try {
             Path logs = Path.of("target", "it-logs");
             Files.createDirectories(logs);
-            process = new ProcessBuilder(command(args)).redirectErrorStream(true).start();
+            process = new ProcessBuilder(command(jvmOptions, args)).redirectErrorStream(true).start();
             PrintWriter log = new PrintWriter(Files.newBufferedWriter(logs.resolve(name + ".log"),
                     StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE,
                     java.nio.file.StandardOpenOption.APPEND), true);
@@ -117,7 +135,10 @@ public final class ServerProcess implements ServerUnderTest {
                 StandardCharsets.UTF_8)); log) {
             String line;
             while ((line = reader.readLine()) != null) {
-                output.add(line);
+                synchronized (output) {
+                    output.add(line);
+                    output.notifyAll();
+                }
                 log.println(line);
                 Matcher matcher = READY.matcher(line);
                 if (matcher.find()) {
@@ -170,9 +191,46 @@ public final class ServerProcess implements ServerUnderTest {
         }
     }
 
+    /**
+     * Waits until the server has printed a line containing the text: its output is read on another
+     * thread, so a line logged before a reply may arrive after it.
+     */
+    public void awaitOutput(String text, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (output) {
+            while (output.stream().noneMatch(line -> line.contains(text))) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new IllegalStateException("server " + name + " did not print '" + text + "' within "
+                            + timeout + ":\n" + String.join("\n", output));
+                }
+                try {
+                    output.wait(TimeUnit.NANOSECONDS.toMillis(left) + 1);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException(e);
+                }
+            }
+        }
+    }
+
     /** CPU time the server process has used so far, where the OS tells it. */
     public java.util.Optional<Duration> cpuTime() {
         return process.toHandle().info().totalCpuDuration();
+    }
+
+    /** Waits for the process to end by itself, and returns its exit status. */
+    public int awaitExit(Duration timeout) {
+        try {
+            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new IllegalStateException("server " + name + " still runs after " + timeout + ":\n" + outputText());
+            }
+            pump.join(10_000);
+            return process.exitValue();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Sends SIGTERM and waits for the exit status. */

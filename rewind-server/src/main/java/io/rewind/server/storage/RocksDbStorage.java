@@ -98,6 +98,7 @@ public final class RocksDbStorage implements EventStorage {
     /** The write failure the store has not recovered from yet, or null. */
     private volatile RocksDBException writeFailure;
     private long lastReopenNanos;
+    private String lastReopenProblem;
 
     /** One open RocksDB instance and its column families. */
     private record Db(RocksDB rocks, List<ColumnFamilyHandle> handles) {
@@ -494,18 +495,26 @@ public final class RocksDbStorage implements EventStorage {
             throw new StorageException("the store in " + directory + " cannot write since: " + failure.getMessage());
         }
         lastReopenNanos = now;
-        log.warn("Reopening the store in {} to recover from: {}", directory, failure.getMessage());
         lock.writeLock().lock();
         try {
             if (db != null) {
+                log.warn("Reopening the store in {} to recover from: {}", directory, failure.getMessage());
                 db.close();
                 db = null;
             }
             db = openDb(false);
             recover();
+        } catch (StorageException e) {
+            // Said once, not every second while it lasts.
+            if (!e.getMessage().equals(lastReopenProblem)) {
+                log.warn("Could not reopen the store yet, trying again every second: {}", e.getMessage());
+                lastReopenProblem = e.getMessage();
+            }
+            throw e;
         } finally {
             lock.writeLock().unlock();
         }
+        lastReopenProblem = null;
         if (!probeWrite()) {
             throw new StorageException("the store in " + directory + " was reopened but still cannot write: "
                     + writeFailure.getMessage());
