@@ -1,8 +1,8 @@
 package io.rewind.server.transport;
 
+import io.rewind.protocol.v1.WireFormat;
 import io.rewind.server.core.AppendOutcome;
 import io.rewind.server.storage.StoredEvent;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.UUID;
 import org.zeromq.SocketType;
@@ -90,7 +90,7 @@ final class FeedPublisher implements AutoCloseable {
     void publish(List<AppendOutcome<ReplyTo>> group) {
         for (AppendOutcome<ReplyTo> outcome : group) {
             for (StoredEvent event : outcome.committed()) {
-                pub.sendMore(topic(event.stream()));
+                pub.sendMore(WireFormat.topic(event.stream()));
                 pub.send(ProtoCodec.toRecord(event).toByteArray());
                 if (legacyPub != null) {
                     byte[] id = LegacyHandler.ascii(event.eventId().toString());
@@ -103,13 +103,6 @@ final class FeedPublisher implements AutoCloseable {
         }
     }
 
-    /** The live-feed topic of a stream: its UTF-8 name and a NUL, so "name\0" matches one stream exactly. */
-    static byte[] topic(String stream) {
-        byte[] name = stream.getBytes(StandardCharsets.UTF_8);
-        byte[] topic = new byte[name.length + 1];
-        System.arraycopy(name, 0, topic, 0, name.length);
-        return topic;
-    }
 
     @Override
     public void close() {

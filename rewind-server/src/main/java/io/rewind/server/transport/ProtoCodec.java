@@ -8,6 +8,7 @@ import io.rewind.protocol.v1.Error;
 import io.rewind.protocol.v1.EventRecord;
 import io.rewind.protocol.v1.NewEvent;
 import io.rewind.protocol.v1.Response;
+import io.rewind.protocol.v1.WireFormat;
 import io.rewind.protocol.v1.WrongExpectedVersion;
 import io.rewind.server.core.AppendCommand;
 import io.rewind.server.core.AppendResult;
@@ -17,7 +18,6 @@ import io.rewind.server.core.ProposedEvent;
 import io.rewind.server.core.RequestError;
 import io.rewind.server.core.RequestException;
 import io.rewind.server.storage.StoredEvent;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -55,35 +55,27 @@ final class ProtoCodec {
     }
 
     static io.rewind.protocol.v1.ExpectedVersion toProto(ExpectedVersion expected) {
-        var builder = io.rewind.protocol.v1.ExpectedVersion.newBuilder();
         if (expected instanceof ExpectedVersion.Exact exact) {
-            return builder.setExact(exact.version()).build();
+            return WireFormat.expectExact(exact.version());
         }
         if (expected instanceof ExpectedVersion.NoStream) {
-            return builder.setNoStream(io.rewind.protocol.v1.ExpectedVersion.NoStream.getDefaultInstance()).build();
+            return WireFormat.EXPECT_NO_STREAM;
         }
         if (expected instanceof ExpectedVersion.StreamExists) {
-            return builder.setStreamExists(io.rewind.protocol.v1.ExpectedVersion.StreamExists.getDefaultInstance())
-                    .build();
+            return WireFormat.EXPECT_STREAM_EXISTS;
         }
-        return builder.setAny(io.rewind.protocol.v1.ExpectedVersion.Any.getDefaultInstance()).build();
+        return WireFormat.EXPECT_ANY;
     }
 
     private static UUID toUuid(ByteString id, int index, String stream) {
         if (id.isEmpty()) {
             return null;
         }
-        if (id.size() != 16) {
+        if (id.size() != WireFormat.EVENT_ID_BYTES) {
             throw RequestException.of(ErrorCode.INVALID_REQUEST, "event " + index + " of the append to stream '"
                     + stream + "' has an event_id of " + id.size() + " bytes; it must be 16 bytes or empty");
         }
-        ByteBuffer buffer = id.asReadOnlyByteBuffer();
-        return new UUID(buffer.getLong(), buffer.getLong());
-    }
-
-    private static ByteString fromUuid(UUID id) {
-        return UnsafeByteOperations.unsafeWrap(ByteBuffer.allocate(16).putLong(id.getMostSignificantBits())
-                .putLong(id.getLeastSignificantBits()).array());
+        return WireFormat.eventId(id);
     }
 
     private static byte[] bytes(ByteString value) {
@@ -93,7 +85,7 @@ final class ProtoCodec {
     static EventRecord toRecord(StoredEvent event) {
         // Stored arrays are never mutated, so they are wrapped, not copied.
         return EventRecord.newBuilder()
-                .setEventId(fromUuid(event.eventId()))
+                .setEventId(WireFormat.eventId(event.eventId()))
                 .setStream(event.stream())
                 .setStreamVersion(event.streamVersion())
                 .setGlobalPosition(event.globalPosition())
