@@ -45,10 +45,12 @@ public sealed interface ExpectedVersion {
     }
 
     /**
-     * @param version the version of the stream's last event
-     * @return the condition that the stream's last event has exactly this version
+     * @param version the version of the stream's last event, or -1 for "the stream has no events", as
+     *                {@link WrongExpectedVersionException#actualVersion()} reports a missing stream
+     * @return the condition that the stream's last event has exactly this version ({@link #noStream()}
+     *     for -1)
      */
     static ExpectedVersion exact(long version) {
-        return new Exact(version);
+        return version == -1 ? noStream() : new Exact(version);
     }
 }

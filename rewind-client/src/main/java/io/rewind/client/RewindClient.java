@@ -3,6 +3,7 @@ package io.rewind.client;
 import io.rewind.client.internal.CatchUpSubscription;
 import io.rewind.client.internal.ClientCodec;
 import io.rewind.client.internal.Connection;
+import io.rewind.client.internal.Endpoints;
 import io.rewind.protocol.v1.ReadResponse;
 import io.rewind.protocol.v1.Response;
 import java.time.Duration;
@@ -19,6 +20,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 
@@ -39,12 +41,15 @@ public final class RewindClient implements AutoCloseable {
     private final String commandEndpoint;
     private final String streamEndpoint;
     private final int subscriptionHighWaterMark;
+    private final long subscriptionBufferBytes;
+    private volatile String discoveredStreamEndpoint;
     private final Set<CatchUpSubscription> subscriptions = ConcurrentHashMap.newKeySet();
 
     private RewindClient(Builder builder) {
         this.commandEndpoint = builder.commandEndpoint;
         this.streamEndpoint = builder.streamEndpoint;
         this.subscriptionHighWaterMark = builder.subscriptionHighWaterMark;
+        this.subscriptionBufferBytes = builder.subscriptionBufferBytes;
         this.connection = new Connection(builder.commandEndpoint, builder.requestTimeout);
     }
 
@@ -58,9 +63,24 @@ public final class RewindClient implements AutoCloseable {
         return commandEndpoint;
     }
 
-    /** @return the live-feed endpoint of the server */
+    /**
+     * @return the live-feed endpoint: as given to the builder, or else as the server announces it in
+     *     {@link ServerInfo#streamEndpoint()}, asked once (blocking) and remembered
+     * @throws RewindException when it was not given and the server cannot be asked
+     */
     public String streamEndpoint() {
-        return streamEndpoint;
+        String known = streamEndpoint != null ? streamEndpoint : discoveredStreamEndpoint;
+        if (known != null) {
+            return known;
+        }
+        try {
+            discoveredStreamEndpoint = Endpoints.feedEndpoint(commandEndpoint, serverInfo().streamEndpoint());
+        } catch (RewindException e) {
+            throw new RewindException("cannot learn the live feed's endpoint from " + commandEndpoint + " ("
+                    + e.getMessage() + "); give it to the builder with streamEndpoint(...) to subscribe without"
+                    + " asking", e);
+        }
+        return discoveredStreamEndpoint;
     }
 
     /**
@@ -76,6 +96,11 @@ public final class RewindClient implements AutoCloseable {
         Objects.requireNonNull(expected, "expected");
         Objects.requireNonNull(events, "events");
         return connection.send(ClientCodec.append(stream, expected, events)).thenApply(ClientCodec::toAppendResult);
+    }
+
+    /** {@link #appendAsync(String, ExpectedVersion, List)} for a few events. */
+    public CompletableFuture<AppendResult> appendAsync(String stream, ExpectedVersion expected, EventData... events) {
+        return appendAsync(stream, expected, List.of(events));
     }
 
     /** Blocking form of {@link #appendAsync}. */
@@ -110,9 +135,10 @@ public final class RewindClient implements AutoCloseable {
 
     /**
      * Reads a stream lazily: the returned {@link Stream} fetches pages ahead of the caller, but never
-     * more than a few, so any number of events can be read in bounded memory.
+     * more than a few, so any number of events can be read in bounded memory. The call waits for the
+     * first page, so its errors are thrown here; a later page's are thrown while the stream is consumed.
      *
-     * @throws StreamNotFoundException (when the first page is fetched) if the stream does not exist
+     * @throws StreamNotFoundException if the stream does not exist
      */
     public Stream<RecordedEvent> readStream(String stream, ReadOptions options) {
         Objects.requireNonNull(stream, "stream");
@@ -135,7 +161,8 @@ public final class RewindClient implements AutoCloseable {
     }
 
     private Stream<RecordedEvent> paged(String stream, ReadOptions options) {
-        Iterator<RecordedEvent> iterator = new PagingIterator(stream, options);
+        PagingIterator iterator = new PagingIterator(stream, options);
+        iterator.awaitFirstPage();
         return StreamSupport.stream(Spliterators.spliteratorUnknownSize(iterator,
                 Spliterator.ORDERED | Spliterator.NONNULL), false);
     }
@@ -157,42 +184,46 @@ public final class RewindClient implements AutoCloseable {
      * are read from history before later ones are delivered, and a lost server is retried with
      * backoff, resuming after the last delivered event.
      *
+     * <p>For {@code StartFrom.end()} and {@code StartFrom.after(p)} this asks the server for the
+     * head before it returns: {@code end()} then means every event committed after this call, and
+     * a {@code p} beyond the head is refused. The first subscription of a client without a
+     * {@link Builder#streamEndpoint} also asks the server where its live feed is.
+     *
      * @param target   {@code SubscriptionTarget.stream(name)}, {@code .prefix(p)} or {@code .all()}
      * @param from     {@code StartFrom.start()}, {@code .end()} or {@code .after(lastProcessed)}
      * @param listener receives events and state changes
      * @return the running subscription; close it to stop it
+     * @throws IllegalArgumentException when {@code after(p)} names a position beyond the head
+     * @throws RewindException when the server cannot be asked what it needs to know
      */
     public Subscription subscribe(SubscriptionTarget target, StartFrom from, SubscriptionListener listener) {
         Objects.requireNonNull(target, "target");
         Objects.requireNonNull(from, "from");
         Objects.requireNonNull(listener, "listener");
         String stream = target instanceof SubscriptionTarget.Stream s ? s.name() : null;
-        CatchUpSubscription.History history = new CatchUpSubscription.History() {
-            @Override
-            public ReadPage read(long position, int maxCount) {
-                try {
-                    return await(readPageAsync(stream, ReadOptions.forwards().pageSize(maxCount), position));
-                } catch (StreamNotFoundException e) {
-                    return new ReadPage(List.of(), true, position);
+        String feed = streamEndpoint();
+        long startAfter = -1;
+        if (from instanceof StartFrom.End || from instanceof StartFrom.After) {
+            long head = head(stream);
+            if (from instanceof StartFrom.After after) {
+                if (after.position() > head) {
+                    throw new IllegalArgumentException("cannot subscribe to " + target + " after position "
+                            + after.position() + ": the head is at " + head + ". A checkpoint beyond the head"
+                            + " belongs to another store, or to one restored from an older backup; following it"
+                            + " would skip every event written until the head got there");
                 }
+                startAfter = after.position();
+            } else {
+                startAfter = head;
             }
-
-            @Override
-            public long head() {
-                if (stream == null) {
-                    return serverInfo().headPosition();
-                }
-                try {
-                    List<RecordedEvent> last = await(readPageAsync(stream, ReadOptions.backwards().pageSize(1), -1))
-                            .events();
-                    return last.isEmpty() ? -1 : last.get(0).streamVersion();
-                } catch (StreamNotFoundException e) {
-                    return -1;
-                }
-            }
-        };
-        CatchUpSubscription subscription = new CatchUpSubscription(history, connection.context(), streamEndpoint,
-                target, from, new SubscriptionListener() {
+        }
+        CatchUpSubscription.History history = (position, maxCount) -> readPageAsync(stream,
+                ReadOptions.forwards().pageSize(maxCount), position)
+                .exceptionallyCompose(error -> unwrap(error) instanceof StreamNotFoundException
+                        ? CompletableFuture.completedFuture(new ReadPage(List.of(), true, position))
+                        : CompletableFuture.failedFuture(unwrap(error)));
+        CatchUpSubscription subscription = new CatchUpSubscription(history, connection.context(), feed, target,
+                startAfter, new SubscriptionListener() {
                     @Override
                     public void onEvent(Subscription s, RecordedEvent event) throws Exception {
                         listener.onEvent(s, event);
@@ -210,19 +241,39 @@ public final class RewindClient implements AutoCloseable {
                     public void onError(Subscription s, Throwable error) {
                         listener.onError(s, error);
                     }
-                }, subscriptionHighWaterMark, 0);
+                }, subscriptionHighWaterMark, subscriptionBufferBytes, 0);
         subscriptions.add(subscription);
         return subscription.start();
     }
 
+    private static Throwable unwrap(Throwable error) {
+        return error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+    }
+
+    /** The position of the newest event of the stream (its version), or of the log when stream is null; -1 if none. */
+    private long head(String stream) {
+        if (stream == null) {
+            return serverInfo().headPosition();
+        }
+        try {
+            List<RecordedEvent> last = await(readPageAsync(stream, ReadOptions.backwards().pageSize(1), -1)).events();
+            return last.isEmpty() ? -1 : last.get(0).streamVersion();
+        } catch (StreamNotFoundException e) {
+            return -1;
+        }
+    }
+
     /**
-     * Closes every subscription, fails every request still waiting with {@link ClientClosedException}
-     * and releases the sockets.
+     * Closes every subscription (waiting at most 5 s for their listeners), fails every request still
+     * waiting with {@link ClientClosedException} and releases the sockets.
      */
     @Override
     public void close() {
+        // All asked at once, then awaited together: a close takes at most one subscription's wait.
+        subscriptions.forEach(CatchUpSubscription::signalClose);
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CatchUpSubscription.closeWaitMillis());
         for (CatchUpSubscription subscription : subscriptions) {
-            subscription.close();
+            subscription.awaitClosed(deadline);
         }
         connection.close();
     }
@@ -317,6 +368,17 @@ public final class RewindClient implements AutoCloseable {
             requestMore();
         }
 
+        /** Waits for the first page, so that its error (a missing stream, say) is thrown at the call. */
+        void awaitFirstPage() {
+            CompletableFuture<ReadPage> first;
+            synchronized (this) {
+                first = ahead.peek();
+            }
+            if (first != null) {
+                await(first);
+            }
+        }
+
         private synchronized void failed() {
             awaitingReply = false;
             morePages = false;
@@ -354,15 +416,17 @@ public final class RewindClient implements AutoCloseable {
     /** Configures a {@link RewindClient}. */
     public static final class Builder {
         private String commandEndpoint = "tcp://127.0.0.1:9090";
-        private String streamEndpoint = "tcp://127.0.0.1:9091";
+        private String streamEndpoint;
         private Duration requestTimeout = Duration.ofSeconds(10);
-        private int subscriptionHighWaterMark = 10_000;
+        private int subscriptionHighWaterMark = 1_000;
+        private long subscriptionBufferBytes = 16L << 20;
 
         private Builder() {}
 
         /**
-         * @param messages live-feed messages a subscription buffers before ZeroMQ drops (default 10,000);
-         *                 drops are repaired from history, so this trades memory for re-reads
+         * @param messages live-feed messages ZeroMQ may queue for a subscription before it drops (default
+         *                 1,000); the subscription's feed reader drains this queue at once into its buffer
+         *                 ({@link #subscriptionBufferBytes}), so it holds little
          */
         public Builder subscriptionReceiveHighWaterMark(int messages) {
             if (messages <= 0) {
@@ -372,13 +436,29 @@ public final class RewindClient implements AutoCloseable {
             return this;
         }
 
+        /**
+         * @param bytes most bytes of live events a subscription holds for a listener that is behind
+         *              (default 16 MiB, at least one event); what comes beyond it is dropped and read again
+         *              from history once the listener catches up, so this trades memory for re-reads
+         */
+        public Builder subscriptionBufferBytes(long bytes) {
+            if (bytes <= 0) {
+                throw new IllegalArgumentException("subscription buffer must be positive, got " + bytes);
+            }
+            this.subscriptionBufferBytes = bytes;
+            return this;
+        }
+
         /** @param endpoint the server's command endpoint (default tcp://127.0.0.1:9090) */
         public Builder commandEndpoint(String endpoint) {
             this.commandEndpoint = Objects.requireNonNull(endpoint, "endpoint");
             return this;
         }
 
-        /** @param endpoint the server's live-feed endpoint (default tcp://127.0.0.1:9091) */
+        /**
+         * @param endpoint the server's live-feed endpoint; by default the client asks the server (see
+         *                 {@link RewindClient#streamEndpoint()})
+         */
         public Builder streamEndpoint(String endpoint) {
             this.streamEndpoint = Objects.requireNonNull(endpoint, "endpoint");
             return this;

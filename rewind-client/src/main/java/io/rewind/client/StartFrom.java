@@ -9,11 +9,17 @@ public sealed interface StartFrom {
     /** From the first event. */
     record Start() implements StartFrom {}
 
-    /** Only events committed after the subscription started (live only). */
+    /**
+     * Only events committed after {@code subscribe} returned: {@code subscribe} reads the head first,
+     * so an append made right after it is delivered.
+     */
     record End() implements StartFrom {}
 
     /**
      * After the given position, exclusive: pass the last position a reader processed to resume.
+     * {@code subscribe} refuses a position beyond the head with an {@link IllegalArgumentException}:
+     * such a checkpoint belongs to another store, or to a store restored from an older backup, and
+     * following it would silently skip the events written since.
      *
      * @param position the last version or position already processed, at least -1
      */

@@ -8,7 +8,10 @@ public enum SubscriptionState {
     LIVE,
     /** Missed live events (a slow listener, a dropped message): reading them from history. */
     FELL_BEHIND,
-    /** The server cannot be reached: retrying with backoff, to resume after the last delivered event. */
+    /**
+     * The live feed's connection dropped or the server cannot be reached: reconnecting, to resume after
+     * the last delivered event.
+     */
     RECONNECTING,
     /** Closed, by {@link Subscription#close()} or after a fatal error. */
     CLOSED

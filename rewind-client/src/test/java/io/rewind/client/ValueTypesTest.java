@@ -12,8 +12,11 @@ class ValueTypesTest {
     void expectedVersionsAreValuesAndExactRejectsNegatives() {
         assertThat(ExpectedVersion.exact(3)).isEqualTo(new ExpectedVersion.Exact(3));
         assertThat(ExpectedVersion.any()).isEqualTo(ExpectedVersion.any());
-        assertThatThrownBy(() -> ExpectedVersion.exact(-1)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("-1");
+        // -1 is what a conflict reports for a missing stream: passing it back means "no stream".
+        assertThat(ExpectedVersion.exact(-1)).isEqualTo(ExpectedVersion.noStream());
+        assertThatThrownBy(() -> ExpectedVersion.exact(-2)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("-2");
+        assertThatThrownBy(() -> new ExpectedVersion.Exact(-1)).isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test

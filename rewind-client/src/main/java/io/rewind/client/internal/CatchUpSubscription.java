@@ -8,14 +8,23 @@ import io.rewind.client.RequestTimeoutException;
 import io.rewind.client.RewindException;
 import io.rewind.client.ServerErrorException;
 import io.rewind.client.ServerUnavailableException;
-import io.rewind.client.StartFrom;
 import io.rewind.client.Subscription;
 import io.rewind.client.SubscriptionListener;
 import io.rewind.client.SubscriptionState;
 import io.rewind.client.SubscriptionTarget;
 import io.rewind.protocol.v1.EventRecord;
-import java.nio.charset.StandardCharsets;
+import io.rewind.protocol.v1.WireFormat;
 import java.time.Duration;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.zeromq.SocketType;
@@ -23,12 +32,17 @@ import org.zeromq.ZContext;
 import org.zeromq.ZMQ;
 
 /**
- * A gap-free catch-up subscription. Its thread owns one SUB socket. It reads history page by page
- * from the last delivered position, then delivers live events, each only if it is the very next
- * position: an older one is a duplicate and skipped, a newer one means events were missed (slow
- * joiner, high-water-mark drop), and history is read up to the end before going on. A quiet feed is
- * checked against history once a second, so a lost last event is found too. Memory stays bounded by
- * the socket's receive high-water mark and one page.
+ * A gap-free catch-up subscription. It reads history page by page from the last delivered
+ * position, then delivers live events, each only if it is the very next position: an older one is a
+ * duplicate and skipped, a newer one means events were missed (slow joiner, a message dropped), and
+ * history is read up to the end before going on. A quiet feed is checked against history once a
+ * second, so a lost last event is found too, and so is every event while the feed cannot be reached.
+ *
+ * <p>Two threads: the feed reader owns the SUB socket and its monitor, and moves each message into a
+ * queue bounded in bytes (dropping beyond it: the gap is read from history); the subscription thread
+ * reads history and runs the listener. Memory stays bounded by that queue, ZeroMQ's receive
+ * high-water mark (which the reader keeps drained) and one page. The monitor tells the subscription
+ * at once when the feed's connection drops or comes back.
  *
  * <p>A stream target subscribes to the stream's exact topic and counts stream versions; prefix and
  * global targets subscribe to every event (global positions are only dense on the whole feed) and
@@ -37,52 +51,78 @@ import org.zeromq.ZMQ;
 public final class CatchUpSubscription implements Subscription {
     private static final Logger log = LoggerFactory.getLogger(CatchUpSubscription.class);
     private static final Duration IDLE_CHECK = Duration.ofSeconds(1);
+    /** How long the feed may stay unreachable before the subscription says so. */
+    private static final Duration FEED_GRACE = Duration.ofSeconds(3);
     private static final long MAX_BACKOFF_MILLIS = 5_000;
+    /** The most {@link #close()} waits for the subscription's thread (a listener call in progress). */
+    private static final long CLOSE_WAIT_MILLIS = 5_000;
+    private static final AtomicLong MONITORS = new AtomicLong();
 
-    /** Reads history for the subscription; blocking, failing with {@link RewindException}. */
+    /** Reads history for the subscription, failing with {@link RewindException}. */
+    @FunctionalInterface
     public interface History {
         /** Reads a page forwards from {@code from} (a version or global position); a missing stream is empty. */
-        ReadPage read(long from, int maxCount);
+        CompletableFuture<ReadPage> read(long from, int maxCount);
+    }
 
-        /** The position of the newest event, -1 when there is none. */
-        long head();
+    /** What the feed reader hands over: an event's body, or a change of the connection. */
+    private record FeedItem(byte[] body, boolean connected) {
+        static final FeedItem CONNECTED = new FeedItem(null, true);
+        static final FeedItem DISCONNECTED = new FeedItem(null, false);
     }
 
     private final History history;
     private final ZContext context;
-    private final String streamEndpoint;
+    private final String feedEndpoint;
     private final SubscriptionTarget target;
-    private final StartFrom from;
     private final SubscriptionListener listener;
     private final int receiveHighWaterMark;
+    private final long bufferBytes;
     private final int pageSize;
     private final Thread thread;
+    private final Thread feedReader;
     private final boolean byVersion;
     private final String prefix;
+    private final BlockingQueue<FeedItem> feed = new LinkedBlockingQueue<>();
+    private final AtomicLong queuedBytes = new AtomicLong();
+    private final CountDownLatch subscribed = new CountDownLatch(1);
+    private final CompletableFuture<Void> closeSignal = new CompletableFuture<>();
+    private final CompletableFuture<Subscription> live = new CompletableFuture<>();
     private volatile SubscriptionState state;
     private volatile boolean closing;
-    /** Wakes a backoff sleep at close; interrupting a thread inside JeroMQ could close its channels. */
-    private final java.util.concurrent.CountDownLatch closeSignal = new java.util.concurrent.CountDownLatch(1);
+    private volatile boolean stopped;
     /** The last position examined: delivered, or skipped by the prefix filter. */
     private volatile long checkpoint;
     private volatile long lastDelivered;
+    /** Owned by the subscription thread. */
+    private boolean feedConnected;
+    private long feedDownSince = System.nanoTime();
+    private boolean feedWarned;
+    private long dropped;
 
-    public CatchUpSubscription(History history, ZContext context, String streamEndpoint, SubscriptionTarget target,
-            StartFrom from, SubscriptionListener listener, int receiveHighWaterMark, int pageSize) {
+    /**
+     * @param startAfter  the position already dealt with: -1 to start with the first event
+     * @param bufferBytes most bytes of live events queued for the listener; beyond it they are dropped
+     *                    and read again from history
+     */
+    public CatchUpSubscription(History history, ZContext context, String feedEndpoint, SubscriptionTarget target,
+            long startAfter, SubscriptionListener listener, int receiveHighWaterMark, long bufferBytes, int pageSize) {
         this.history = history;
         this.context = context;
-        this.streamEndpoint = streamEndpoint;
+        this.feedEndpoint = feedEndpoint;
         this.target = target;
-        this.from = from;
         this.listener = listener;
         this.receiveHighWaterMark = receiveHighWaterMark;
+        this.bufferBytes = bufferBytes;
         this.pageSize = pageSize;
         this.byVersion = target instanceof SubscriptionTarget.Stream;
         this.prefix = target instanceof SubscriptionTarget.Prefix p ? p.prefix() : null;
-        this.checkpoint = from instanceof StartFrom.After after ? after.position() : -1;
-        this.lastDelivered = checkpoint;
+        this.checkpoint = startAfter;
+        this.lastDelivered = startAfter;
         this.thread = new Thread(this::run, "rewind-subscription " + describe(target));
         this.thread.setDaemon(true);
+        this.feedReader = new Thread(this::readFeed, "rewind-feed " + describe(target));
+        this.feedReader.setDaemon(true);
     }
 
     private static String describe(SubscriptionTarget target) {
@@ -96,6 +136,7 @@ public final class CatchUpSubscription implements Subscription {
     }
 
     public CatchUpSubscription start() {
+        feedReader.start();
         thread.start();
         return this;
     }
@@ -111,8 +152,37 @@ public final class CatchUpSubscription implements Subscription {
     }
 
     @Override
+    public long checkpoint() {
+        return checkpoint;
+    }
+
+    @Override
     public SubscriptionState state() {
         return state;
+    }
+
+    @Override
+    public CompletableFuture<Subscription> whenLive() {
+        return live.copy();
+    }
+
+    @Override
+    public boolean awaitLive(Duration timeout) {
+        try {
+            live.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RewindException rewind) {
+                throw rewind;
+            }
+            throw new RewindException("the subscription to " + describe(target) + " stopped: " + e.getCause(),
+                    e.getCause());
+        }
     }
 
     /** Thrown to unwind the subscription's thread when it must stop. */
@@ -122,30 +192,85 @@ public final class CatchUpSubscription implements Subscription {
         }
     }
 
-    private void run() {
+    /** The feed reader: subscribes, then moves messages and connection changes into the queue. */
+    private void readFeed() {
         ZMQ.Socket sub = context.createSocket(SocketType.SUB);
-        Throwable fatal = null;
+        ZMQ.Socket monitor = context.createSocket(SocketType.PAIR);
+        String monitorAddress = "inproc://rewind-feed-monitor-" + MONITORS.incrementAndGet();
         try {
             sub.setRcvHWM(receiveHighWaterMark);
             sub.setHandshakeIvl(Connection.HANDSHAKE_MILLIS);
-            sub.setReceiveTimeOut(200);
+            sub.setReceiveTimeOut(100);
             sub.setLinger(0);
-            // Subscribe before reading history, so that nothing published meanwhile is missed for good.
-            sub.subscribe(byVersion ? topic(((SubscriptionTarget.Stream) target).name()) : new byte[0]);
-            sub.connect(streamEndpoint);
-            if (from instanceof StartFrom.End) {
-                checkpoint = retrying(history::head);
-                lastDelivered = checkpoint;
+            sub.monitor(monitorAddress, ZMQ.EVENT_CONNECTED | ZMQ.EVENT_HANDSHAKE_PROTOCOL | ZMQ.EVENT_DISCONNECTED);
+            monitor.setLinger(0);
+            monitor.connect(monitorAddress);
+            // Subscribed before history is read, so that nothing published meanwhile is missed for good.
+            sub.subscribe(byVersion ? WireFormat.topic(((SubscriptionTarget.Stream) target).name()) : new byte[0]);
+            sub.connect(feedEndpoint);
+            subscribed.countDown();
+            while (!closing && !stopped) {
+                ZMQ.Event event;
+                while ((event = ZMQ.Event.recv(monitor, ZMQ.DONTWAIT)) != null) {
+                    feed.add(event.getEvent() == ZMQ.EVENT_DISCONNECTED ? FeedItem.DISCONNECTED : FeedItem.CONNECTED);
+                }
+                byte[] topic = sub.recv();
+                if (topic == null) {
+                    continue;
+                }
+                byte[] body = sub.hasReceiveMore() ? sub.recv() : null;
+                while (sub.hasReceiveMore()) {
+                    sub.recv();
+                }
+                if (body == null) {
+                    log.warn("Ignored a live-feed message from {} that is not [topic][EventRecord]", feedEndpoint);
+                } else if (queuedBytes.get() + body.length > bufferBytes && !feed.isEmpty()) {
+                    // The listener is this far behind: the subscription finds the gap and reads it from history.
+                    dropped++;
+                } else {
+                    queuedBytes.addAndGet(body.length);
+                    feed.add(new FeedItem(body, true));
+                }
             }
+        } catch (RuntimeException e) {
+            if (!closing) {
+                log.warn("The live-feed reader of the subscription to {} failed: {}", describe(target), e.toString());
+                feed.add(FeedItem.DISCONNECTED);
+            }
+        } finally {
+            subscribed.countDown();
+            sub.monitor(null, 0);
+            monitor.close();
+            sub.close();
+        }
+    }
+
+    private void run() {
+        Throwable fatal = null;
+        try {
+            subscribed.await();
             catchUp(SubscriptionState.CATCHING_UP);
-            follow(sub);
+            follow();
         } catch (Stop stop) {
             fatal = stop.getCause();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } catch (RuntimeException | Error e) {
             fatal = e;
         } finally {
-            sub.close();
-            setState(SubscriptionState.CLOSED);
+            stopped = true;
+            try {
+                feedReader.join(CLOSE_WAIT_MILLIS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            live.completeExceptionally(fatal != null ? fatal
+                    : new ClientClosedException("the subscription to " + describe(target) + " was closed"));
+            try {
+                notifyState(SubscriptionState.CLOSED);
+            } catch (RuntimeException e) {
+                log.warn("The listener failed on state CLOSED", e);
+            }
         }
         if (fatal != null && !closing) {
             log.warn("Subscription to {} stopped after position {}: {}", describe(target), lastDelivered,
@@ -156,34 +281,56 @@ public final class CatchUpSubscription implements Subscription {
                 log.warn("The listener's onError failed", e);
             }
         }
+        if (dropped > 0) {
+            log.debug("Subscription to {} dropped {} live events beyond its buffer and read them from history",
+                    describe(target), dropped);
+        }
     }
 
-    private void follow(ZMQ.Socket sub) {
+    private void follow() throws InterruptedException {
         long lastActivity = System.nanoTime();
         while (!closing) {
-            byte[] topic = sub.recv();
-            if (topic == null) {
-                if (System.nanoTime() - lastActivity > IDLE_CHECK.toNanos()) {
+            FeedItem item = feed.poll(200, TimeUnit.MILLISECONDS);
+            long now = System.nanoTime();
+            if (item == null) {
+                if (now - lastActivity > IDLE_CHECK.toNanos()) {
                     // A quiet feed: was the last event before the quiet lost? History knows.
                     catchUp(SubscriptionState.FELL_BEHIND);
                     lastActivity = System.nanoTime();
                 }
+                if (!feedConnected && !feedWarned && now - feedDownSince > FEED_GRACE.toNanos()) {
+                    feedWarned = true;
+                    log.warn("Subscription to {} cannot reach the live feed at {}: reading new events from history"
+                            + " every second until it connects. Is the feed endpoint right? (the server announces"
+                            + " it in ServerInfo)", describe(target), feedEndpoint);
+                    setState(SubscriptionState.RECONNECTING);
+                }
                 continue;
             }
-            lastActivity = System.nanoTime();
-            byte[] body = sub.hasReceiveMore() ? sub.recv() : null;
-            while (sub.hasReceiveMore()) {
-                sub.recv();
+            lastActivity = now;
+            if (item.body() == null) {
+                if (item.connected()) {
+                    feedUp();
+                } else if (feedConnected) {
+                    feedConnected = false;
+                    feedDownSince = now;
+                    log.info("Subscription to {} lost the live feed at {}; reconnecting", describe(target),
+                            feedEndpoint);
+                    setState(SubscriptionState.RECONNECTING);
+                }
+                continue;
             }
+            queuedBytes.addAndGet(-item.body().length);
             EventRecord record;
             try {
-                record = body == null ? null : EventRecord.parseFrom(body);
+                record = EventRecord.parseFrom(item.body());
             } catch (InvalidProtocolBufferException e) {
-                record = null;
-            }
-            if (record == null) {
                 log.warn("Ignored a live-feed message that is not [topic][EventRecord]");
                 continue;
+            }
+            if (!feedConnected) {
+                // An event proves the connection before its monitor event may have come.
+                feedUp();
             }
             long position = byVersion ? record.getStreamVersion() : record.getGlobalPosition();
             if (position <= checkpoint) {
@@ -198,7 +345,24 @@ public final class CatchUpSubscription implements Subscription {
         }
     }
 
-    /** Reads and delivers history from the checkpoint to the end, then goes live. */
+    /** The feed is connected (again): what was published while it was not is read from history. */
+    private void feedUp() {
+        if (feedConnected) {
+            return;
+        }
+        feedConnected = true;
+        if (feedWarned) {
+            log.info("Subscription to {} reached the live feed at {}", describe(target), feedEndpoint);
+            feedWarned = false;
+        }
+        catchUp(SubscriptionState.FELL_BEHIND);
+    }
+
+    /**
+     * Reads and delivers history from the checkpoint to the end. Then it is live if the feed is
+     * connected; before the feed's first connection it is still catching up, and after a drop it is
+     * reconnecting.
+     */
     private void catchUp(SubscriptionState reason) {
         boolean announced = false;
         while (!closing) {
@@ -223,7 +387,11 @@ public final class CatchUpSubscription implements Subscription {
                 break;
             }
         }
-        setState(SubscriptionState.LIVE);
+        if (feedConnected) {
+            setState(SubscriptionState.LIVE);
+        } else if (state != SubscriptionState.CATCHING_UP || feedWarned) {
+            setState(SubscriptionState.RECONNECTING);
+        }
     }
 
     private long positionOf(RecordedEvent event) {
@@ -244,27 +412,37 @@ public final class CatchUpSubscription implements Subscription {
         lastDelivered = position;
     }
 
-    /** Runs a read, retrying with backoff while the server cannot be reached. */
-    private <T> T retrying(java.util.function.Supplier<T> read) {
+    /** Runs a read, retrying with backoff while the server cannot be reached; a close cuts the wait short. */
+    private <T> T retrying(Supplier<CompletableFuture<T>> read) {
         long backoff = 100;
         while (true) {
             if (closing) {
                 throw new Stop(null);
             }
+            CompletableFuture<T> future = read.get();
             try {
-                T result = read.get();
-                if (state == SubscriptionState.RECONNECTING) {
+                CompletableFuture.anyOf(future, closeSignal).join();
+                if (!future.isDone()) {
+                    throw new Stop(null);
+                }
+                T result = future.join();
+                if (state == SubscriptionState.RECONNECTING && feedConnected) {
                     log.info("Subscription to {} reconnected; resuming after position {}", describe(target),
                             checkpoint);
                 }
                 return result;
-            } catch (RequestTimeoutException | ServerUnavailableException | ServerErrorException e) {
-                setState(SubscriptionState.RECONNECTING);
-                log.debug("Subscription to {} retrying in {} ms: {}", describe(target), backoff, e.getMessage());
-                sleep(backoff);
-                backoff = Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
-            } catch (ClientClosedException e) {
-                throw new Stop(e);
+            } catch (CompletionException e) {
+                Throwable cause = e.getCause();
+                if (cause instanceof RequestTimeoutException || cause instanceof ServerUnavailableException
+                        || cause instanceof ServerErrorException) {
+                    setState(SubscriptionState.RECONNECTING);
+                    log.debug("Subscription to {} retrying in {} ms: {}", describe(target), backoff,
+                            cause.getMessage());
+                    sleep(backoff);
+                    backoff = Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
+                } else {
+                    throw new Stop(cause);
+                }
             }
         }
     }
@@ -273,44 +451,70 @@ public final class CatchUpSubscription implements Subscription {
         if (state == next) {
             return;
         }
-        state = next;
-        if (next == SubscriptionState.CLOSED && closing) {
-            return;
+        if (next == SubscriptionState.LIVE) {
+            live.complete(this);
         }
         try {
-            listener.onStateChange(this, next);
+            notifyState(next);
         } catch (RuntimeException e) {
             throw new Stop(new RewindException("the subscription listener failed on state " + next + ": " + e, e));
         }
     }
 
+    private void notifyState(SubscriptionState next) {
+        if (state == next) {
+            return;
+        }
+        state = next;
+        listener.onStateChange(this, next);
+    }
+
     private void sleep(long millis) {
         try {
-            closeSignal.await(millis, java.util.concurrent.TimeUnit.MILLISECONDS);
+            closeSignal.get(millis, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            return;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            throw new Stop(null);
+        } catch (ExecutionException e) {
             throw new Stop(null);
         }
     }
 
-    private static byte[] topic(String stream) {
-        byte[] name = stream.getBytes(StandardCharsets.UTF_8);
-        byte[] topic = new byte[name.length + 1];
-        System.arraycopy(name, 0, topic, 0, name.length);
-        return topic;
-    }
-
-    /** Stops the subscription; waits for its thread, at most for a read in progress to time out. */
+    /**
+     * Stops the subscription: a history read or backoff in progress is cut short, and the thread is
+     * awaited for at most {@value #CLOSE_WAIT_MILLIS} ms (a listener call in progress finishes first).
+     */
     @Override
     public void close() {
+        signalClose();
+        awaitClosed(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_WAIT_MILLIS));
+    }
+
+    /** Asks the subscription to stop, without waiting. */
+    public void signalClose() {
         closing = true;
-        closeSignal.countDown();
-        if (Thread.currentThread() != thread) {
-            try {
-                thread.join(60_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        closeSignal.complete(null);
+    }
+
+    /** Waits until the subscription's thread has ended or the deadline ({@link System#nanoTime()}) passed. */
+    public void awaitClosed(long deadlineNanos) {
+        if (Thread.currentThread() == thread) {
+            return;
         }
+        try {
+            long millis = TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime());
+            if (millis > 0) {
+                thread.join(millis);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The most a close waits, in milliseconds. */
+    public static long closeWaitMillis() {
+        return CLOSE_WAIT_MILLIS;
     }
 }

@@ -1,6 +1,5 @@
 package io.rewind.client.internal;
 
-import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
 import io.rewind.client.AppendResult;
 import io.rewind.client.Direction;
@@ -24,8 +23,7 @@ import io.rewind.protocol.v1.ReadRequest;
 import io.rewind.protocol.v1.ReadResponse;
 import io.rewind.protocol.v1.Request;
 import io.rewind.protocol.v1.Response;
-import java.nio.ByteBuffer;
-import java.time.Instant;
+import io.rewind.protocol.v1.WireFormat;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -42,7 +40,7 @@ public final class ClientCodec {
                     .setData(UnsafeByteOperations.unsafeWrap(event.data()))
                     .setMetadata(UnsafeByteOperations.unsafeWrap(event.metadata()));
             if (event.eventId() != null) {
-                proto.setEventId(toBytes(event.eventId()));
+                proto.setEventId(WireFormat.eventId(event.eventId()));
             }
             append.addEvents(proto);
         }
@@ -91,16 +89,21 @@ public final class ClientCodec {
     public static ServerInfo toServerInfo(Response response) {
         var info = expect(response, Response.ResultCase.SERVER_INFO).getServerInfo();
         return new ServerInfo(info.getVersion(), info.getHeadPosition(), info.getStreamCount(),
-                info.getStorageEngine());
+                info.getStorageEngine(), info.getStreamEndpoint());
     }
 
     /** Decodes an event from a read reply or the live feed. */
     public static RecordedEvent toRecordedEvent(EventRecord record) {
-        long micros = record.getCommitTimestampMicros();
-        return new RecordedEvent(toUuid(record.getEventId()), record.getStream(), record.getStreamVersion(),
+        UUID id;
+        try {
+            id = WireFormat.eventId(record.getEventId());
+        } catch (IllegalArgumentException e) {
+            throw new RewindException("the server sent an event id of " + record.getEventId().size()
+                    + " bytes, not 16", e);
+        }
+        return new RecordedEvent(id, record.getStream(), record.getStreamVersion(),
                 record.getGlobalPosition(), record.getType(), record.getData().toByteArray(),
-                record.getMetadata().toByteArray(),
-                Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000), Math.floorMod(micros, 1_000_000) * 1_000L));
+                record.getMetadata().toByteArray(), WireFormat.instant(record.getCommitTimestampMicros()));
     }
 
     private static Response expect(Response response, Response.ResultCase expected) {
@@ -136,18 +139,16 @@ public final class ClientCodec {
     }
 
     private static io.rewind.protocol.v1.ExpectedVersion toProto(ExpectedVersion expected) {
-        var builder = io.rewind.protocol.v1.ExpectedVersion.newBuilder();
         if (expected instanceof ExpectedVersion.Exact exact) {
-            return builder.setExact(exact.version()).build();
+            return WireFormat.expectExact(exact.version());
         }
         if (expected instanceof ExpectedVersion.NoStream) {
-            return builder.setNoStream(io.rewind.protocol.v1.ExpectedVersion.NoStream.getDefaultInstance()).build();
+            return WireFormat.EXPECT_NO_STREAM;
         }
         if (expected instanceof ExpectedVersion.StreamExists) {
-            return builder.setStreamExists(io.rewind.protocol.v1.ExpectedVersion.StreamExists.getDefaultInstance())
-                    .build();
+            return WireFormat.EXPECT_STREAM_EXISTS;
         }
-        return builder.setAny(io.rewind.protocol.v1.ExpectedVersion.Any.getDefaultInstance()).build();
+        return WireFormat.EXPECT_ANY;
     }
 
     private static ExpectedVersion fromProto(io.rewind.protocol.v1.ExpectedVersion expected) {
@@ -157,18 +158,5 @@ public final class ClientCodec {
             case EXACT -> ExpectedVersion.exact(expected.getExact());
             case ANY, KIND_NOT_SET -> ExpectedVersion.any();
         };
-    }
-
-    private static ByteString toBytes(UUID id) {
-        return UnsafeByteOperations.unsafeWrap(ByteBuffer.allocate(16).putLong(id.getMostSignificantBits())
-                .putLong(id.getLeastSignificantBits()).array());
-    }
-
-    private static UUID toUuid(ByteString bytes) {
-        if (bytes.size() != 16) {
-            throw new RewindException("the server sent an event id of " + bytes.size() + " bytes, not 16");
-        }
-        ByteBuffer buffer = bytes.asReadOnlyByteBuffer();
-        return new UUID(buffer.getLong(), buffer.getLong());
     }
 }

@@ -25,9 +25,17 @@ final class IoLoop {
     private static final Logger log = LoggerFactory.getLogger(IoLoop.class);
     /** How often the loop looks for requests past their deadline. */
     static final long SWEEP_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    /**
+     * How long the loop outlives its last connection. A script that builds a client, appends once and
+     * closes it, again and again, paid 60-80 ms a round to start and stop the thread and its ZeroMQ
+     * context; within this time the next client finds them running.
+     */
+    static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private static IoLoop shared;
     private static int users;
+    /** When the last user left, while none has come since; guarded by the class. */
+    private static long idleSince;
 
     private final ZContext context = new ZContext(1);
     private final Selector selector;
@@ -38,6 +46,12 @@ final class IoLoop {
     private volatile boolean running = true;
 
     private IoLoop() {
+        // JeroMQ prints its I/O threads' exceptions (a channel closed under them at shutdown) to standard
+        // error by default.
+        context.setNotificationExceptionHandler((thread, error) -> log.debug("ZeroMQ I/O thread {}: {}",
+                thread.getName(), error.toString()));
+        context.setUncaughtExceptionHandler((thread, error) -> log.warn("ZeroMQ thread {} failed", thread.getName(),
+                error));
         try {
             selector = Selector.open();
         } catch (IOException e) {
@@ -58,15 +72,26 @@ final class IoLoop {
         return shared;
     }
 
-    /** Gives the loop back; the last user stops it, after the connections scheduled before have closed. */
-    static void release(IoLoop loop) {
+    /**
+     * Gives the loop back. When the last user leaves, the loop stops {@link #LINGER_NANOS} later
+     * unless a new user came meanwhile, after the connections scheduled before have closed.
+     */
+    static synchronized void release(IoLoop loop) {
+        if (--users == 0) {
+            idleSince = System.nanoTime();
+            loop.selector.wakeup();
+        }
+    }
+
+    /** On the loop's thread: whether it has been without users long enough to stop; if so, it is no longer shared. */
+    private boolean idleTooLong(long now) {
         synchronized (IoLoop.class) {
-            if (--users > 0) {
-                return;
+            if (users > 0 || shared != this || now - idleSince < LINGER_NANOS) {
+                return false;
             }
             shared = null;
+            return true;
         }
-        loop.stop();
     }
 
     /** Has the loop serve the connection soon: it has requests to send or is closing. Any thread. */
@@ -89,18 +114,6 @@ final class IoLoop {
         return selector;
     }
 
-    private void stop() {
-        running = false;
-        selector.wakeup();
-        if (!isLoopThread()) {
-            try {
-                thread.join(5_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-    }
-
     private void run() {
         long nextSweep = System.nanoTime() + SWEEP_NANOS;
         try {
@@ -118,6 +131,11 @@ final class IoLoop {
                 }
                 selector.selectedKeys().clear();
                 long now = System.nanoTime();
+                if (idleTooLong(now)) {
+                    running = false;
+                    // Connections closed just before are served in the finally block.
+                    break;
+                }
                 if (now - nextSweep > 0) {
                     connections.forEach(c -> c.expireOverdue(now));
                     nextSweep = now + SWEEP_NANOS;

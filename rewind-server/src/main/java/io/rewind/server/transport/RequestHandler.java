@@ -17,6 +17,7 @@ import io.rewind.server.storage.EventStorage;
 import io.rewind.server.storage.ReadDirection;
 import io.rewind.server.storage.StoredEvent;
 import java.util.List;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,9 +33,12 @@ final class RequestHandler implements RouterEndpoint.FrameHandler {
     private final AppendValidator validator;
     private final Limits limits;
     private final String version;
+    private final Supplier<String> feedEndpoint;
 
-    RequestHandler(EventStorage storage, AppendWriter<ReplyTo> writer, Limits limits, String version) {
+    RequestHandler(EventStorage storage, AppendWriter<ReplyTo> writer, Limits limits, String version,
+            Supplier<String> feedEndpoint) {
         this.storage = storage;
+        this.feedEndpoint = feedEndpoint;
         this.writer = writer;
         this.validator = new AppendValidator(limits);
         this.limits = limits;
@@ -150,6 +154,7 @@ final class RequestHandler implements RouterEndpoint.FrameHandler {
                 .setVersion(version)
                 .setHeadPosition(storage.nextPosition() - 1)
                 .setStreamCount(storage.streamCount())
-                .setStorageEngine(storage.engine())).build();
+                .setStorageEngine(storage.engine())
+                .setStreamEndpoint(String.valueOf(feedEndpoint.get()))).build();
     }
 }

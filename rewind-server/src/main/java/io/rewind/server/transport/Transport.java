@@ -46,7 +46,8 @@ public final class Transport implements AutoCloseable {
         writer = new AppendWriter<>(storage, config.fsync() == ServerConfig.FsyncMode.ALWAYS,
                 config.queueCapacity(), 10_000, this::committed, this::wakeCommitter);
         commands = new RouterEndpoint(context, "rewind-commands", "--command-endpoint", config.commandEndpoint(),
-                config.maxMessageSize(), new RequestHandler(storage, writer, config.limits(), version),
+                config.maxMessageSize(), new RequestHandler(storage, writer, config.limits(), version,
+                        feed::boundEndpoint),
                 new RouterEndpoint.Duty() {
                     @Override
                     public void open() {

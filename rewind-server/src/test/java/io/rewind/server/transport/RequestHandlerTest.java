@@ -23,7 +23,8 @@ class RequestHandlerTest {
     private final InMemoryStorage storage = new InMemoryStorage();
     private final AppendWriter<ReplyTo> writer = new AppendWriter<>(storage, true, 4, 10_000, outcomes -> { }, () -> { });
     private final Limits limits = new Limits(255, 100, 3, 250, 50, 1 << 20);
-    private final RequestHandler handler = new RequestHandler(storage, writer, limits, "test");
+    private final RequestHandler handler = new RequestHandler(storage, writer, limits, "test",
+            () -> "tcp://127.0.0.1:9091");
 
     private Response handle(Request request) {
         return handler.handle(request.toByteArray(), ENVELOPE);
@@ -142,7 +143,8 @@ class RequestHandlerTest {
 
     @Test
     void aNameWithinTheConfiguredLimitPassesAndOneBeyondItDoesNot() {
-        RequestHandler strict = new RequestHandler(storage, writer, new Limits(8, 100, 3, 250, 50, 1 << 20), "test");
+        RequestHandler strict = new RequestHandler(storage, writer, new Limits(8, 100, 3, 250, 50, 1 << 20), "test",
+                () -> "tcp://127.0.0.1:9091");
         assertThat(strict.handle(append("12345678", event(1)).toByteArray(), ENVELOPE)).isNull();
         Response response = strict.handle(append("123456789", event(1)).toByteArray(), ENVELOPE);
         assertThat(response.getError().getCode()).isEqualTo(ErrorCode.INVALID_REQUEST);
