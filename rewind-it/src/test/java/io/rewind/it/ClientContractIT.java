@@ -16,6 +16,8 @@ import io.rewind.client.ServerInfo;
 import io.rewind.client.StreamNotFoundException;
 import io.rewind.client.TooLargeException;
 import io.rewind.client.WrongExpectedVersionException;
+import io.rewind.testkit.ServerProcess;
+import io.rewind.testkit.ServerUnderTest;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;

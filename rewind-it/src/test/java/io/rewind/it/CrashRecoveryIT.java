@@ -8,6 +8,7 @@ import io.rewind.client.ExpectedVersion;
 import io.rewind.client.RecordedEvent;
 import io.rewind.client.RewindClient;
 import io.rewind.client.RewindException;
+import io.rewind.testkit.ServerProcess;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,10 +1,8 @@
 package io.rewind.it;
 
+import io.rewind.testkit.RewindContainer;
+import io.rewind.testkit.ServerUnderTest;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import org.testcontainers.containers.GenericContainer;
-import org.testcontainers.containers.wait.strategy.Wait;
 import org.testcontainers.images.builder.ImageFromDockerfile;
 import org.testcontainers.junit.jupiter.Testcontainers;
 
@@ -27,29 +25,8 @@ class DockerImageIT extends ClientContractIT {
                 .withFileFromPath("Dockerfile", ROOT.resolve("Dockerfile"))
                 .withFileFromPath("rewind-server/target/rewind-server.jar",
                         ROOT.resolve("rewind-server/target/rewind-server.jar"));
-        List<String> command = new ArrayList<>(List.of("--data-dir", "/data", "--command-endpoint",
-                "tcp://0.0.0.0:9090", "--stream-endpoint", "tcp://0.0.0.0:9091"));
-        command.addAll(List.of(OPTIONS));
-        GenericContainer<?> container = new GenericContainer<>(image)
-                .withExposedPorts(9090, 9091)
-                .withCommand(command.toArray(new String[0]))
-                .waitingFor(Wait.forLogMessage(".* ready: .*", 1));
+        RewindContainer container = new RewindContainer(image).withServerOptions(OPTIONS);
         container.start();
-        return new ServerUnderTest() {
-            @Override
-            public String commandEndpoint() {
-                return "tcp://" + container.getHost() + ":" + container.getMappedPort(9090);
-            }
-
-            @Override
-            public String streamEndpoint() {
-                return "tcp://" + container.getHost() + ":" + container.getMappedPort(9091);
-            }
-
-            @Override
-            public void close() {
-                container.stop();
-            }
-        };
+        return container;
     }
 }

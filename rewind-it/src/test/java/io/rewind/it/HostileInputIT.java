@@ -14,6 +14,7 @@ import io.rewind.protocol.v1.ReadRequest;
 import io.rewind.protocol.v1.Request;
 import io.rewind.protocol.v1.Response;
 import io.rewind.protocol.v1.ServerInfoRequest;
+import io.rewind.testkit.ServerProcess;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;

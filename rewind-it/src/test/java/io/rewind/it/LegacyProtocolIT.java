@@ -7,6 +7,7 @@ import io.rewind.client.EventData;
 import io.rewind.client.ExpectedVersion;
 import io.rewind.client.RecordedEvent;
 import io.rewind.client.RewindClient;
+import io.rewind.testkit.ServerProcess;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -2,6 +2,7 @@ package io.rewind.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.rewind.testkit.ServerProcess;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -18,13 +19,21 @@ class ReadmeExampleIT {
     Path tmp;
 
     @Test
-    void theReadmeShowsTheExampleVerbatim() throws Exception {
-        String source = Files.readString(ROOT.resolve("rewind-it/src/test/java/io/rewind/it/ReadmeExample.java"));
-        String example = source.substring(source.indexOf("// tag::example[]\n") + "// tag::example[]\n".length(),
-                source.indexOf("// end::example[]"));
+    void theReadmeShowsTheExamplesVerbatim() throws Exception {
         String readme = Files.readString(ROOT.resolve("README.md"));
 
-        assertThat(readme).contains("```java\n" + example + "```");
+        assertThat(readme).contains("```java\n" + tagged("rewind-it/src/test/java/io/rewind/it/ReadmeExample.java",
+                "example") + "```");
+        // The test kit's example is a test the kit's own build runs.
+        assertThat(readme).contains("```java\n" + tagged(
+                "rewind-testkit/src/test/java/io/rewind/testkit/OrderProjectionTest.java", "testkit") + "```");
+    }
+
+    /** The lines of a source file between {@code // tag::NAME[]} and {@code // end::NAME[]}. */
+    private static String tagged(String file, String tag) throws Exception {
+        String source = Files.readString(ROOT.resolve(file));
+        String start = "// tag::" + tag + "[]\n";
+        return source.substring(source.indexOf(start) + start.length(), source.indexOf("// end::" + tag + "[]"));
     }
 
     @Test

@@ -6,6 +6,7 @@ import io.rewind.client.EventData;
 import io.rewind.client.ExpectedVersion;
 import io.rewind.client.RecordedEvent;
 import io.rewind.client.RewindClient;
+import io.rewind.testkit.ServerProcess;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -13,6 +13,7 @@ import io.rewind.client.RewindClient;
 import io.rewind.client.RewindException;
 import io.rewind.client.ServerErrorException;
 import io.rewind.client.ServerUnavailableException;
+import io.rewind.testkit.ServerProcess;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;

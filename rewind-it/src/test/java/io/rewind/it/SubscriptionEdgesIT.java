@@ -14,6 +14,7 @@ import io.rewind.client.Subscription;
 import io.rewind.client.SubscriptionState;
 import io.rewind.client.SubscriptionTarget;
 import io.rewind.client.WrongExpectedVersionException;
+import io.rewind.testkit.ServerProcess;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

@@ -13,6 +13,7 @@ import io.rewind.client.Subscription;
 import io.rewind.client.SubscriptionListener;
 import io.rewind.client.SubscriptionState;
 import io.rewind.client.SubscriptionTarget;
+import io.rewind.testkit.ServerProcess;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

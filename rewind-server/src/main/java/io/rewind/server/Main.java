@@ -16,6 +16,13 @@ import picocli.CommandLine.ParameterException;
  * as running out of memory.
  */
 public final class Main {
+    static {
+        // Before the first logger: the jar's own configuration, unless one is given.
+        if (System.getProperty("logback.configurationFile") == null) {
+            System.setProperty("logback.configurationFile", "rewind-server-logback.xml");
+        }
+    }
+
     private static final Logger log = LoggerFactory.getLogger(Main.class);
     /** A stop that takes longer than this (a stuck thread) ends the process with status 1. */
     private static final long STOP_TIMEOUT_SECONDS = 30;

@@ -8,7 +8,7 @@ import io.rewind.client.RewindClient;
 import io.rewind.client.StartFrom;
 import io.rewind.client.Subscription;
 import io.rewind.client.SubscriptionTarget;
-import io.rewind.it.ServerProcess;
+import io.rewind.testkit.ServerProcess;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package io.rewind.it;
+package io.rewind.testkit;
 
 /** A running Rewind server that tests and benchmarks talk to: a local process or a container. */
 public interface ServerUnderTest extends AutoCloseable {

@@ -1,4 +1,4 @@
-package io.rewind.it;
+package io.rewind.testkit;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -18,8 +18,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The real server jar, run as a separate OS process on free ports with its own data directory.
- * Its output goes to {@code target/it-logs/NAME.log} and is kept in memory for assertions.
+ * The real server jar, run as a separate OS process on free ports with its own data directory: for
+ * tests that kill, restart or starve the server. Its output goes to {@code target/it-logs/NAME.log}
+ * and is kept in memory for assertions. The jar is found at the system property
+ * {@code rewind.server.jar} (default {@code ../rewind-server/target/rewind-server.jar}).
  */
 public final class ServerProcess implements ServerUnderTest {
     private static final Pattern READY = Pattern.compile("ready: commands on (\\S+), live feed on (\\S+),");
