@@ -1,11 +1,14 @@
 package io.rewind.client;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Objects;
 import java.util.UUID;
 
 /**
- * An event to append. The arrays are not copied: do not change them after handing them over.
+ * An event to append. A value: equal to another with the same content, and its arrays are its own
+ * (copied in, copied out), so changing an array after handing it over changes nothing.
  *
  * @param eventId  the event's id, or {@code null} to let the server assign a random one; set it to make
  *                 retries idempotent
@@ -16,11 +19,50 @@ import java.util.UUID;
 public record EventData(UUID eventId, String type, byte[] data, byte[] metadata) {
     private static final byte[] NONE = new byte[0];
 
-    /** Rejects null type, data or metadata. */
+    /** Rejects null type, data or metadata, and copies the arrays. */
     public EventData {
         Objects.requireNonNull(type, "type");
-        Objects.requireNonNull(data, "data");
-        Objects.requireNonNull(metadata, "metadata");
+        data = data.clone();
+        metadata = metadata.length == 0 ? NONE : metadata.clone();
+    }
+
+    /** @return a copy of the data */
+    @Override
+    public byte[] data() {
+        return data.clone();
+    }
+
+    /** @return a copy of the metadata */
+    @Override
+    public byte[] metadata() {
+        return metadata.length == 0 ? NONE : metadata.clone();
+    }
+
+    /** @return the data, read-only, without a copy */
+    public ByteBuffer dataBuffer() {
+        return ByteBuffer.wrap(data).asReadOnlyBuffer();
+    }
+
+    /** @return the metadata, read-only, without a copy */
+    public ByteBuffer metadataBuffer() {
+        return ByteBuffer.wrap(metadata).asReadOnlyBuffer();
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof EventData e && Objects.equals(eventId, e.eventId) && type.equals(e.type)
+                && Arrays.equals(data, e.data) && Arrays.equals(metadata, e.metadata);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(eventId, type, Arrays.hashCode(data), Arrays.hashCode(metadata));
+    }
+
+    @Override
+    public String toString() {
+        return "EventData[" + type + ", id " + eventId + ", " + data.length + " bytes of data, " + metadata.length
+                + " of metadata]";
     }
 
     /**

@@ -57,4 +57,29 @@ class ValueTypesTest {
         assertThatThrownBy(() -> RewindClient.builder().subscriptionReceiveHighWaterMark(0))
                 .isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void eventsAreValuesThatShareNoArrays() {
+        java.util.UUID id = java.util.UUID.randomUUID();
+        byte[] data = {1, 2, 3};
+        EventData event = EventData.of("T", data).withId(id);
+        data[0] = 9;
+        assertThat(event.data()).containsExactly(1, 2, 3);
+        event.data()[1] = 9;
+        assertThat(event.data()).containsExactly(1, 2, 3);
+        assertThat(event).isEqualTo(EventData.of("T", new byte[] {1, 2, 3}).withId(id))
+                .hasSameHashCodeAs(EventData.of("T", new byte[] {1, 2, 3}).withId(id))
+                .isNotEqualTo(EventData.of("T", new byte[] {1, 2, 4}).withId(id));
+        assertThat(event.dataBuffer().isReadOnly()).isTrue();
+
+        java.time.Instant at = java.time.Instant.parse("2026-11-30T00:00:00Z");
+        byte[] stored = {4, 5};
+        RecordedEvent recorded = new RecordedEvent(id, "s", 0, 7, "T", stored, new byte[0], at);
+        stored[0] = 0;
+        recorded.data()[1] = 0;
+        assertThat(recorded.data()).containsExactly(4, 5);
+        assertThat(recorded).isEqualTo(new RecordedEvent(id, "s", 0, 7, "T", new byte[] {4, 5}, new byte[0], at))
+                .hasSameHashCodeAs(new RecordedEvent(id, "s", 0, 7, "T", new byte[] {4, 5}, new byte[0], at));
+        assertThat(recorded.toString()).contains("s@0").contains("position 7").doesNotContain("[B@");
+    }
 }
