@@ -5,23 +5,23 @@ import io.rewind.server.config.ServerVersion;
 import io.rewind.server.storage.EventStorage;
 import io.rewind.server.storage.InMemoryStorage;
 import io.rewind.server.storage.RocksDbStorage;
-import io.rewind.server.transport.Transport;
+import io.rewind.server.transport.ZeroMqServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** A running Rewind server: storage and transport, wired from a configuration. */
+/** A running Rewind server: its storage engine and its ZeroMQ side, wired from a configuration. */
 public final class RewindServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RewindServer.class);
 
     private final ServerConfig config;
     private final EventStorage storage;
-    private final Transport transport;
+    private final ZeroMqServer zeromq;
     private boolean closed;
 
-    private RewindServer(ServerConfig config, EventStorage storage, Transport transport) {
+    private RewindServer(ServerConfig config, EventStorage storage, ZeroMqServer zeromq) {
         this.config = config;
         this.storage = storage;
-        this.transport = transport;
+        this.zeromq = zeromq;
     }
 
     /** Opens the storage, binds the endpoints and starts serving. */
@@ -30,19 +30,19 @@ public final class RewindServer implements AutoCloseable {
             case ROCKSDB -> RocksDbStorage.open(config.dataDir(), config.minFreeSpace());
             case MEMORY -> memoryStorage(config.memoryLimit());
         };
-        Transport transport = new Transport(config, storage, ServerVersion.get());
+        ZeroMqServer zeromq = new ZeroMqServer(config, storage, ServerVersion.get());
         try {
-            transport.start();
+            zeromq.start();
         } catch (RuntimeException e) {
             storage.close();
             throw e;
         }
-        RewindServer server = new RewindServer(config, storage, transport);
-        String legacy = transport.legacyQueryEndpoint() == null && transport.legacyStreamEndpoint() == null ? ""
-                : ", legacy query on " + transport.legacyQueryEndpoint() + ", legacy stream on "
-                        + transport.legacyStreamEndpoint() + " (stream '" + config.legacy().stream() + "')";
+        RewindServer server = new RewindServer(config, storage, zeromq);
+        String legacy = zeromq.legacyQueryEndpoint() == null && zeromq.legacyStreamEndpoint() == null ? ""
+                : ", legacy query on " + zeromq.legacyQueryEndpoint() + ", legacy stream on "
+                        + zeromq.legacyStreamEndpoint() + " (stream '" + config.legacy().stream() + "')";
         log.info("Rewind {} ready: commands on {}, live feed on {}, storage {}{}, fsync {}{}", ServerVersion.get(),
-                transport.commandEndpoint(), transport.streamEndpoint(), storage.engine(),
+                zeromq.commandEndpoint(), zeromq.streamEndpoint(), storage.engine(),
                 config.storage() == ServerConfig.StorageEngine.ROCKSDB ? " in " + config.dataDir() : "",
                 config.fsync().name().toLowerCase(), legacy);
         return server;
@@ -59,11 +59,11 @@ public final class RewindServer implements AutoCloseable {
     }
 
     public String commandEndpoint() {
-        return transport.commandEndpoint();
+        return zeromq.commandEndpoint();
     }
 
     public String streamEndpoint() {
-        return transport.streamEndpoint();
+        return zeromq.streamEndpoint();
     }
 
     public ServerConfig config() {
@@ -78,7 +78,7 @@ public final class RewindServer implements AutoCloseable {
         }
         closed = true;
         log.info("Shutting down");
-        transport.close();
+        zeromq.close();
         storage.close();
         log.info("Stopped");
     }

@@ -29,7 +29,7 @@ final class RouterEndpoint implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RouterEndpoint.class);
     private static final byte[] EMPTY = new byte[0];
     /**
-     * Requests handled before the loop turns to its duty and queued replies, so neither side starves.
+     * Requests handled before the loop turns to its commit step and queued replies, so neither side starves.
      * The appends of a burst are committed as one group: the bigger, the fewer syncs.
      */
     private static final int BURST = 1024;
@@ -53,11 +53,12 @@ final class RouterEndpoint implements AutoCloseable {
     }
 
     /**
-     * Work the endpoint's thread does besides answering requests, such as committing the appends
-     * that the requests queued. Every method runs on the endpoint's thread.
+     * What the endpoint's thread does after each burst of requests: the command thread commits the
+     * appends the burst queued, publishes them and queues their replies. Every method runs on the
+     * endpoint's thread.
      */
-    interface Duty {
-        /** Prepares the duty before the first request; throws to fail the endpoint's start. */
+    interface CommitStep {
+        /** Prepares the step (binds the live feed) before the first request; throws to fail the endpoint's start. */
         void open();
 
         /** Does the work waiting; called after each burst of requests and whenever the thread wakes. */
@@ -66,7 +67,7 @@ final class RouterEndpoint implements AutoCloseable {
         /** Whether work is waiting: the thread does not sleep while it is. */
         boolean pending();
 
-        /** Ends the duty, after its last {@link #run()}. */
+        /** Ends the step, after its last {@link #run()}. */
         void close();
     }
 
@@ -81,15 +82,15 @@ final class RouterEndpoint implements AutoCloseable {
         return meaning + " (errno " + e.getErrorCode() + ")";
     }
 
-    /** Why the endpoint did not start: its duty could not open. */
-    private static final class DutyFailure extends RuntimeException {
-        DutyFailure(RuntimeException cause) {
+    /** Why the endpoint did not start: its commit step could not open. */
+    private static final class CommitStepFailure extends RuntimeException {
+        CommitStepFailure(RuntimeException cause) {
             super(cause);
         }
     }
 
-    /** No duty: the endpoint only answers. */
-    static final Duty NO_DUTY = new Duty() {
+    /** No commit step: the endpoint only answers (the legacy endpoint, whose appends the command thread commits). */
+    static final CommitStep NO_COMMITS = new CommitStep() {
         @Override
         public void open() {}
 
@@ -106,21 +107,21 @@ final class RouterEndpoint implements AutoCloseable {
     };
 
     /** A reply made on another thread: the envelope of the request it answers and the frames after it. */
-    record LaterReply(byte[][] envelope, byte[]... frames) {}
+    record DeferredReply(byte[][] envelope, byte[]... frames) {}
 
     private final ZContext context;
     private final String option;
     private final String endpoint;
     private final long maxMessageSize;
     private final FrameHandler handler;
-    private final Duty duty;
+    private final CommitStep commitStep;
     private final Thread thread;
     private final CompletableFuture<String> bound = new CompletableFuture<>();
     /**
      * Replies queued by other threads. A plain queue and a selector wake-up, only when the thread
      * sleeps, cost far less per reply than an inproc socket's frames and signals.
      */
-    private final Queue<LaterReply> later = new ConcurrentLinkedQueue<>();
+    private final Queue<DeferredReply> later = new ConcurrentLinkedQueue<>();
     private volatile Selector selector;
     private volatile boolean sleeping;
     private volatile boolean accepting = true;
@@ -131,13 +132,13 @@ final class RouterEndpoint implements AutoCloseable {
      * @param option     the option that configured the endpoint, for error messages
      */
     RouterEndpoint(ZContext context, String threadName, String option, String endpoint, long maxMessageSize,
-            FrameHandler handler, Duty duty) {
+            FrameHandler handler, CommitStep commitStep) {
         this.context = context;
         this.option = option;
         this.endpoint = endpoint;
         this.maxMessageSize = maxMessageSize;
         this.handler = handler;
-        this.duty = duty;
+        this.commitStep = commitStep;
         this.thread = new Thread(this::run, threadName);
     }
 
@@ -147,8 +148,8 @@ final class RouterEndpoint implements AutoCloseable {
         try {
             return bound.get();
         } catch (ExecutionException e) {
-            if (e.getCause() instanceof DutyFailure failure) {
-                // The duty's own error names what it could not do, e.g. bind the live feed.
+            if (e.getCause() instanceof CommitStepFailure failure) {
+                // The commit step's own error names what it could not do, e.g. bind the live feed.
                 throw new IllegalStateException(failure.getCause().getMessage(), failure.getCause());
             }
             throw new IllegalStateException("cannot bind " + option + " " + endpoint + ": "
@@ -178,10 +179,10 @@ final class RouterEndpoint implements AutoCloseable {
             return;
         }
         try {
-            duty.open();
+            commitStep.open();
         } catch (RuntimeException e) {
             router.close();
-            bound.completeExceptionally(new DutyFailure(e));
+            bound.completeExceptionally(new CommitStepFailure(e));
             return;
         }
         // One selector for the endpoint's life: ZMQ.Poller re-registers its channels on every poll.
@@ -195,20 +196,20 @@ final class RouterEndpoint implements AutoCloseable {
                 if (accepting) {
                     handleRequests(router, frames);
                 }
-                duty.run();
+                commitStep.run();
                 // The socket's descriptor only signals changes: block only when there is nothing to do.
-                if (!later.isEmpty() || duty.pending() || accepting && (router.getEvents() & ZMQ.Poller.POLLIN) != 0) {
+                if (!later.isEmpty() || commitStep.pending() || accepting && (router.getEvents() & ZMQ.Poller.POLLIN) != 0) {
                     continue;
                 }
                 sleeping = true;
                 // Checked again after announcing the sleep: work queued before it did not wake us.
-                if (later.isEmpty() && !duty.pending()) {
+                if (later.isEmpty() && !commitStep.pending()) {
                     opened.select(100);
                 }
                 sleeping = false;
                 opened.selectedKeys().clear();
             }
-            duty.run();
+            commitStep.run();
             sendQueued(router);
         } catch (IOException | RuntimeException e) {
             bound.completeExceptionally(e);
@@ -217,14 +218,14 @@ final class RouterEndpoint implements AutoCloseable {
             // Out of memory: halt now, not after closing the feed and sockets, which may need memory too.
             FatalErrors.halt(Thread.currentThread(), e);
         } finally {
-            closeDuty();
+            closeCommitStep();
             router.close();
         }
     }
 
-    private void closeDuty() {
+    private void closeCommitStep() {
         try {
-            duty.close();
+            commitStep.close();
         } catch (RuntimeException e) {
             log.warn("Could not end the work of endpoint {}: {}", endpoint, e.toString());
         }
@@ -276,7 +277,7 @@ final class RouterEndpoint implements AutoCloseable {
     }
 
     private void sendQueued(ZMQ.Socket router) {
-        LaterReply reply;
+        DeferredReply reply;
         while ((reply = later.poll()) != null) {
             send(router, reply.envelope(), reply.frames());
         }
@@ -304,12 +305,12 @@ final class RouterEndpoint implements AutoCloseable {
      * Queues replies for this endpoint's thread to send, in order, and wakes it if it sleeps. Any
      * thread may call it; replies queued before {@link #close()} are sent.
      */
-    void sendLater(Collection<LaterReply> replies) {
+    void sendLater(Collection<DeferredReply> replies) {
         later.addAll(replies);
         wake();
     }
 
-    /** Wakes the endpoint's thread if it sleeps, e.g. because its {@link Duty} has work. Any thread. */
+    /** Wakes the endpoint's thread if it sleeps, e.g. because its {@link CommitStep} has work. Any thread. */
     void wake() {
         Selector waiting = selector;
         if (sleeping && waiting != null) {

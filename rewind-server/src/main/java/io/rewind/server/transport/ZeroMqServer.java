@@ -7,7 +7,7 @@ import io.rewind.server.core.AppendWriter;
 import io.rewind.server.storage.EventStorage;
 import io.rewind.server.storage.ReadDirection;
 import io.rewind.server.storage.StoredEvent;
-import io.rewind.server.transport.RouterEndpoint.LaterReply;
+import io.rewind.server.transport.RouterEndpoint.DeferredReply;
 import java.util.ArrayList;
 import java.util.List;
 import org.zeromq.ZContext;
@@ -22,7 +22,7 @@ import org.zeromq.ZContext;
  * Shuts down in the order that loses nothing: stop taking requests, commit what is queued, publish
  * and reply to it, then close the sockets.
  */
-public final class Transport implements AutoCloseable {
+public final class ZeroMqServer implements AutoCloseable {
     private static final byte[] PUBLISHED = LegacyHandler.ascii("PUBLISHED");
 
     private final ZContext context = new ZContext(1);
@@ -33,7 +33,7 @@ public final class Transport implements AutoCloseable {
     private String boundCommandEndpoint;
     private String boundLegacyQueryEndpoint;
 
-    public Transport(ServerConfig config, EventStorage storage, String version) {
+    public ZeroMqServer(ServerConfig config, EventStorage storage, String version) {
         // JeroMQ's I/O threads hand their exceptions to these; by default they print to standard error.
         context.setUncaughtExceptionHandler(FatalErrors::uncaught);
         context.setNotificationExceptionHandler(FatalErrors::ioThreadError);
@@ -48,7 +48,7 @@ public final class Transport implements AutoCloseable {
         commands = new RouterEndpoint(context, "rewind-commands", "--command-endpoint", config.commandEndpoint(),
                 config.maxMessageSize(), new RequestHandler(storage, writer, config.limits(), version,
                         feed::boundEndpoint),
-                new RouterEndpoint.Duty() {
+                new RouterEndpoint.CommitStep() {
                     @Override
                     public void open() {
                         feed.open();
@@ -72,7 +72,7 @@ public final class Transport implements AutoCloseable {
         legacy = legacyConfig.queryEndpoint() == null ? null
                 : new RouterEndpoint(context, "rewind-legacy", "--legacy-query-endpoint", legacyConfig.queryEndpoint(),
                         config.maxMessageSize(), new LegacyHandler(storage, writer, legacyConfig.stream(),
-                                config.limits()), RouterEndpoint.NO_DUTY);
+                                config.limits()), RouterEndpoint.NO_COMMITS);
     }
 
     /** A legacy PUBLISH was queued, or a command append by the committer itself (then this costs nothing). */
@@ -83,15 +83,15 @@ public final class Transport implements AutoCloseable {
     /** On the command thread, after each group's commit: publish it, then queue each append's reply. */
     private void committed(List<AppendOutcome<ReplyTo>> group) {
         feed.publish(group);
-        List<LaterReply> replies = new ArrayList<>(group.size());
-        List<LaterReply> legacyReplies = new ArrayList<>();
+        List<DeferredReply> replies = new ArrayList<>(group.size());
+        List<DeferredReply> legacyReplies = new ArrayList<>();
         for (AppendOutcome<ReplyTo> outcome : group) {
             ReplyTo to = outcome.attachment();
             if (to.legacy()) {
-                legacyReplies.add(new LaterReply(to.envelope(), outcome.succeeded() ? PUBLISHED
+                legacyReplies.add(new DeferredReply(to.envelope(), outcome.succeeded() ? PUBLISHED
                         : LegacyHandler.error(outcome.error().message())[0]));
             } else {
-                replies.add(new LaterReply(to.envelope(), (outcome.succeeded()
+                replies.add(new DeferredReply(to.envelope(), (outcome.succeeded()
                         ? ProtoCodec.toResponse(to.requestId(), outcome.result())
                         : ProtoCodec.toResponse(to.requestId(), outcome.error())).toByteArray()));
             }
