@@ -33,6 +33,8 @@ import picocli.CommandLine.ParameterException;
         description = "Rewind: an event store server that talks ZeroMQ.",
         footer = {"", "Sizes take an optional unit: 512, 64KiB, 16MiB, 1GiB (also K, M, G; powers of 1024)."})
 public final class ServerOptions {
+    /** Protobuf bytes around one event of an append, at most: field tags, lengths and the 16-byte id. */
+    static final int EVENT_FRAMING_BYTES = 64;
 
     @Option(names = "--config", paramLabel = "FILE",
             description = "Properties file with any of these options as key=value (e.g. data-dir=/var/lib/rewind).")
@@ -183,7 +185,17 @@ public final class ServerOptions {
         checkRange(commandLine, "--max-event-size", maxEventSize, 1, 1L << 30);
         checkRange(commandLine, "--max-events-per-append", maxEventsPerAppend, 1, 1_000_000);
         checkRange(commandLine, "--max-append-size", maxAppendSize, maxEventSize, 1L << 30);
-        checkRange(commandLine, "--max-message-size", maxMessageSize, maxAppendSize + (64 << 10), 2L << 30);
+        // The largest valid append must fit in a message: its events' bytes, the protobuf framing of each
+        // event (id, type, data and metadata fields: at most 64 bytes) and the rest of the request.
+        long largestAppendMessage = maxAppendSize + (long) maxEventsPerAppend * EVENT_FRAMING_BYTES + (64 << 10);
+        if (maxMessageSize < largestAppendMessage) {
+            throw new ParameterException(commandLine, "Invalid value for option '--max-message-size': "
+                    + maxMessageSize + " is too small for the largest append the other limits allow (--max-append-size "
+                    + maxAppendSize + " in up to --max-events-per-append " + maxEventsPerAppend + " events takes up to "
+                    + largestAppendMessage + " bytes on the wire); ZeroMQ would drop it without a reply. Set at least "
+                    + largestAppendMessage);
+        }
+        checkRange(commandLine, "--max-message-size", maxMessageSize, largestAppendMessage, 2L << 30);
         checkRange(commandLine, "--max-stream-name-size", maxStreamNameSize, 1, Limits.STREAM_NAME_BYTES_CAP);
         checkRange(commandLine, "--max-read-page", maxReadPage, 1, 1_000_000);
         checkRange(commandLine, "--max-read-page-size", maxReadPageSize, 1, 1L << 30);

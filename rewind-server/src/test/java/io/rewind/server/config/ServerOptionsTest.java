@@ -68,6 +68,9 @@ class ServerOptionsTest {
                 "tcp://127.0.0.1:5"}, "must differ");
         assertRejected(new String[] {"--max-append-size", "1KiB"}, "--max-append-size", "1024");
         assertRejected(new String[] {"--max-message-size", "16MiB"}, "--max-message-size");
+        // 64 KiB above the largest append left no room for the framing of 10,000 events.
+        assertRejected(new String[] {"--max-message-size", "16448KiB"}, "--max-message-size",
+                "too small for the largest append", "Set at least " + (16L * 1024 * 1024 + 10_000 * 64 + 65536));
         assertRejected(new String[] {"--bogus"}, "--bogus");
         assertRejected(new String[] {"--max-stream-name-size", "256"}, "--max-stream-name-size", "1..255");
         assertRejected(new String[] {"--queue-capacity", "0"}, "--queue-capacity");
