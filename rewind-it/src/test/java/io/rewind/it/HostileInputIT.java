@@ -94,7 +94,8 @@ class HostileInputIT {
     void theServerSurvivesGarbageAndStoresOnlyWhatItAcknowledged() throws Exception {
         try (ServerProcess server = ServerProcess.start("hostile", tmp.resolve("data"), "rocksdb",
                 "--legacy-query-endpoint", "tcp://127.0.0.1:*", "--legacy-stream-endpoint", "tcp://127.0.0.1:*",
-                "--max-message-size", "1MiB", "--max-append-size", "512KiB", "--max-event-size", "64KiB");
+                "--max-message-size", "1MiB", "--max-append-size", "512KiB", "--max-event-size", "64KiB",
+                "--max-events-per-append", "1000");
                 RewindClient client = RewindClient.builder().commandEndpoint(server.commandEndpoint())
                         .streamEndpoint(server.streamEndpoint()).requestTimeout(Duration.ofSeconds(30)).build();
                 ZContext context = new ZContext()) {

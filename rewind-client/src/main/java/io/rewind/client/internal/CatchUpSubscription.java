@@ -249,6 +249,8 @@ public final class CatchUpSubscription implements Subscription {
         Throwable fatal = null;
         try {
             subscribed.await();
+            // Said first, so that a subscription with no history to read is never taken for reconnecting.
+            setState(SubscriptionState.CATCHING_UP);
             catchUp(SubscriptionState.CATCHING_UP);
             follow();
         } catch (Stop stop) {

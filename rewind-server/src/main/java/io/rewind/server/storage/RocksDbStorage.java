@@ -555,29 +555,32 @@ public final class RocksDbStorage implements EventStorage {
             return page.events();
         }
         lock.readLock().lock();
-        try (ReadOptions options = new ReadOptions().setVerifyChecksums(true);
-                RocksIterator it = open().rocks().newIterator(open().events(), options)) {
-            seek(it, EventCodec.longKey(fromPosition), direction);
-            ValueReader values = new ValueReader();
-            byte[] key = new byte[Long.BYTES];
-            while (it.isValid() && page.hasRoom()) {
-                it.key(key);
-                long position = EventCodec.readLong(key);
-                if (!page.offer(EventCodec.decodeEvent(position, values.read(it)))) {
-                    break;
+        try {
+            Db open = open();
+            try (ReadOptions options = new ReadOptions().setVerifyChecksums(true);
+                    RocksIterator it = open.rocks().newIterator(open.events(), options)) {
+                seek(it, EventCodec.longKey(fromPosition), direction);
+                ValueReader values = new ValueReader();
+                byte[] key = new byte[Long.BYTES];
+                while (it.isValid() && page.hasRoom()) {
+                    it.key(key);
+                    long position = EventCodec.readLong(key);
+                    if (!page.offer(EventCodec.decodeEvent(position, values.read(it)))) {
+                        break;
+                    }
+                    step(it, direction);
                 }
-                step(it, direction);
+                // An iterator that meets a damaged block just stops being valid: without this check a
+                // corrupt table read as the end of the log, and a paging reader asked again for ever.
+                it.status();
+            } catch (RocksDBException e) {
+                List<StoredEvent> read = page.events();
+                String where = read.isEmpty() ? "at position " + fromPosition
+                        : "after position " + read.get(read.size() - 1).globalPosition();
+                throw new StorageException("cannot read the global log " + where + " (reading "
+                        + direction.name().toLowerCase(Locale.ROOT) + " from " + fromPosition + "; data directory "
+                        + directory + "): " + e.getMessage(), e);
             }
-            // An iterator that meets a damaged block just stops being valid: without this check a
-            // corrupt table read as the end of the log, and a paging reader asked again for ever.
-            it.status();
-        } catch (RocksDBException e) {
-            List<StoredEvent> read = page.events();
-            String where = read.isEmpty() ? "at position " + fromPosition
-                    : "after position " + read.get(read.size() - 1).globalPosition();
-            throw new StorageException("cannot read the global log " + where + " (reading "
-                    + direction.name().toLowerCase(Locale.ROOT) + " from " + fromPosition + "; data directory "
-                    + directory + "): " + e.getMessage(), e);
         } finally {
             lock.readLock().unlock();
         }
