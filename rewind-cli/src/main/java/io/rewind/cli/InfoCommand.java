@@ -1,0 +1,44 @@
+package io.rewind.cli;
+
+import io.rewind.client.RewindClient;
+import io.rewind.client.ServerInfo;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+@Command(name = "info", mixinStandardHelpOptions = true, description = "Print what the server says about itself.")
+final class InfoCommand implements Callable<Integer> {
+    @ParentCommand
+    RewindCli root;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--format", paramLabel = "text|json", defaultValue = "text",
+            description = "text or json (default: ${DEFAULT-VALUE}).")
+    EventFormat format;
+
+    @Override
+    public Integer call() {
+        ServerInfo info;
+        try (RewindClient client = root.client()) {
+            info = client.serverInfo();
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        if (format == EventFormat.JSON) {
+            out.printf("{\"endpoint\":\"%s\",\"version\":\"%s\",\"head_position\":%d,\"stream_count\":%d,"
+                            + "\"storage_engine\":\"%s\",\"stream_endpoint\":\"%s\"}%n", root.endpoint, info.version(),
+                    info.headPosition(), info.streamCount(), info.storageEngine(), info.streamEndpoint());
+        } else {
+            out.printf("endpoint:        %s%nversion:         %s%nhead position:   %d%nstreams:         %d%n"
+                            + "storage engine:  %s%nlive feed:       %s%n", root.endpoint, info.version(),
+                    info.headPosition(), info.streamCount(), info.storageEngine(), info.streamEndpoint());
+        }
+        out.flush();
+        return 0;
+    }
+}

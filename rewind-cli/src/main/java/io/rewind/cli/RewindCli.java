@@ -1,0 +1,85 @@
+package io.rewind.cli;
+
+import io.rewind.client.RequestTimeoutException;
+import io.rewind.client.RewindClient;
+import io.rewind.client.RewindException;
+import io.rewind.client.ServerUnavailableException;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+
+/**
+ * {@code rewind}: talks to a Rewind server from a shell, through the Java client.
+ *
+ * <p>Exit status: 0 done, 1 failed (the message says what), 2 bad usage, 69 the server cannot be
+ * reached, 130 interrupted (Ctrl-C).
+ */
+@Command(name = "rewind", mixinStandardHelpOptions = true, versionProvider = RewindCli.Version.class,
+        subcommands = {AppendCommand.class, ReadCommand.class, TailCommand.class, InfoCommand.class},
+        description = "Append, read, follow and inspect the events of a Rewind server.",
+        footer = {"", "Exit status: 0 done, 1 failed, 2 bad usage, 69 server unreachable, 130 interrupted."})
+public final class RewindCli {
+    static final int FAILED = 1;
+    static final int UNREACHABLE = 69;
+
+    @Option(names = "--endpoint", paramLabel = "ENDPOINT", defaultValue = "tcp://127.0.0.1:9090",
+            scope = ScopeType.INHERIT, description = "The server's command endpoint (default: ${DEFAULT-VALUE}).")
+    String endpoint;
+
+    @Option(names = "--feed-endpoint", paramLabel = "ENDPOINT", scope = ScopeType.INHERIT,
+            description = "The server's live-feed endpoint (default: as the server announces it).")
+    String feedEndpoint;
+
+    @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "PT5S", scope = ScopeType.INHERIT,
+            description = "How long a request waits for the server, as ISO-8601 (default: 5 s).")
+    Duration timeout;
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the tool and returns its exit status. */
+    static int run(String... args) {
+        CommandLine commandLine = new CommandLine(new RewindCli()).setCaseInsensitiveEnumValuesAllowed(true);
+        commandLine.setExecutionExceptionHandler((error, cmd, parsed) -> {
+            PrintWriter err = cmd.getErr();
+            RewindCli root = cmd.getCommandSpec().root().userObject() instanceof RewindCli r ? r : null;
+            String where = root == null ? "the server" : root.endpoint;
+            if (error instanceof RequestTimeoutException || error instanceof ServerUnavailableException
+                    && String.valueOf(error.getMessage()).contains("requests are already queued")) {
+                err.println("rewind: cannot reach the server at " + where + ": " + error.getMessage());
+                return UNREACHABLE;
+            }
+            if (error instanceof RewindException || error instanceof UncheckedIOException
+                    || error instanceof IOException || error instanceof IllegalArgumentException) {
+                err.println("rewind: " + error.getMessage());
+                return FAILED;
+            }
+            err.println("rewind: failed: " + error);
+            return FAILED;
+        });
+        return commandLine.execute(args);
+    }
+
+    /** A client of the server these options name. */
+    RewindClient client() {
+        RewindClient.Builder builder = RewindClient.builder().commandEndpoint(endpoint).requestTimeout(timeout);
+        if (feedEndpoint != null) {
+            builder.streamEndpoint(feedEndpoint);
+        }
+        return builder.build();
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String version = RewindCli.class.getPackage().getImplementationVersion();
+            return new String[] {"rewind " + (version == null ? "(development build)" : version)};
+        }
+    }
+}

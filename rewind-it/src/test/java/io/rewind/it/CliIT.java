@@ -1,0 +1,207 @@
+package io.rewind.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import io.rewind.testkit.ServerProcess;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The {@code rewind} tool, run as a process against a real server; its output parsed. */
+class CliIT {
+    private static final Path JAR = Path.of(System.getProperty("rewind.cli.jar", "../rewind-cli/target/rewind.jar"));
+
+    @TempDir
+    static Path tmp;
+    static ServerProcess server;
+
+    @BeforeAll
+    static void startServer() {
+        server = ServerProcess.start("cli", tmp.resolve("data"), "rocksdb");
+    }
+
+    @AfterAll
+    static void stopServer() {
+        server.close();
+    }
+
+    /** What a run of the tool printed and how it ended. */
+    record Run(int status, String out, String err) {
+        List<String> lines() {
+            return out.isEmpty() ? List.of() : List.of(out.split("\n"));
+        }
+    }
+
+    private static Process start(String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-jar", JAR.toAbsolutePath().toString()));
+        command.addAll(List.of(args));
+        return new ProcessBuilder(command).start();
+    }
+
+    private static Run run(String stdin, String... args) throws Exception {
+        Process process = start(args);
+        try (var in = process.getOutputStream()) {
+            in.write(stdin.getBytes(StandardCharsets.UTF_8));
+        }
+        CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(process.getErrorStream()));
+        String out = read(process.getInputStream());
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("rewind %s ends", List.of(args)).isTrue();
+        return new Run(process.exitValue(), out, err.get());
+    }
+
+    private static String read(java.io.InputStream stream) {
+        try {
+            return new String(stream.readAllBytes(), StandardCharsets.UTF_8).strip();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String[] at(String... args) {
+        List<String> all = new ArrayList<>(List.of(args));
+        all.addAll(List.of("--endpoint", server.commandEndpoint()));
+        return all.toArray(new String[0]);
+    }
+
+    private static Map<String, String> json(String line) throws IOException {
+        Map<String, String> fields = new HashMap<>();
+        try (JsonParser parser = new JsonFactory().createParser(line)) {
+            assertThat(parser.nextToken()).isEqualTo(JsonToken.START_OBJECT);
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String name = parser.currentName();
+                parser.nextToken();
+                fields.put(name, parser.getValueAsString());
+            }
+        }
+        return fields;
+    }
+
+    @Test
+    void appendFromDataFileAndStandardInputThenReadItBack() throws Exception {
+        Run one = run("", at("append", "cli-orders", "--type", "OrderPlaced", "--data", "{\"total\": 99}",
+                "--expected-version", "no-stream"));
+        assertThat(one.status()).as(one.err()).isZero();
+        assertThat(one.out()).matches("appended 1 event to cli-orders: positions \\d+\\.\\.\\d+, version 0");
+
+        Path file = tmp.resolve("payload.bin");
+        Files.write(file, new byte[] {(byte) 0xff, 0, 1});
+        assertThat(run("", at("append", "cli-orders", "--file", file.toString(), "--expected-version", "0"))
+                .status()).isZero();
+
+        Run lines = run("first\nsecond\nthird\n", at("append", "cli-orders", "--type", "Line", "--batch", "2"));
+        assertThat(lines.status()).as(lines.err()).isZero();
+        assertThat(lines.lines()).hasSize(2).allMatch(l -> l.startsWith("appended "));
+        assertThat(lines.lines().get(1)).endsWith("version 4");
+
+        Run jsonLines = run("{\"type\":\"Paid\",\"data\":{\"amount\":5},\"metadata\":\"m1\"}\n", at("append",
+                "cli-orders", "--format", "json"));
+        assertThat(json(jsonLines.out())).containsEntry("next_expected_version", "5").containsEntry("events", "1");
+
+        Run text = run("", at("read", "cli-orders"));
+        assertThat(text.status()).isZero();
+        assertThat(text.lines()).hasSize(6);
+        assertThat(text.lines().get(0)).matches("\\d+\tcli-orders@0\tOrderPlaced\t\\{\"total\": 99}");
+        assertThat(text.lines().get(1)).contains("<3 bytes, base64 /wAB>");
+        assertThat(text.lines().get(4)).endsWith("cli-orders@4\tLine\tthird");
+
+        Run asJson = run("", at("read", "cli-orders", "--format", "json", "--backwards", "--count", "1"));
+        Map<String, String> paid = json(asJson.out());
+        assertThat(paid).containsEntry("type", "Paid").containsEntry("data", "{\"amount\":5}")
+                .containsEntry("metadata", "m1").containsEntry("stream_version", "5").containsKey("event_id")
+                .containsKey("committed_at");
+        Run binary = run("", at("read", "cli-orders", "--format", "json", "--from", "1", "--count", "1"));
+        assertThat(json(binary.out())).containsEntry("data", "/wAB").containsEntry("data_encoding", "base64");
+
+        Run all = run("", at("read", "--all", "--count", "2"));
+        assertThat(all.lines()).hasSize(2);
+    }
+
+    @Test
+    void infoDescribesTheServer() throws Exception {
+        Run info = run("", at("info", "--format", "json"));
+        assertThat(info.status()).isZero();
+        assertThat(json(info.out())).containsEntry("storage_engine", "rocksdb")
+                .containsEntry("stream_endpoint", server.streamEndpoint());
+        assertThat(run("", at("info")).out()).contains("storage engine:  rocksdb");
+    }
+
+    @Test
+    void tailFollowsLiveUntilItHasEnoughEventsOrIsInterrupted() throws Exception {
+        Process tail = start(at("tail", "--prefix", "cli-tail-", "--count", "2", "--format", "json"));
+        BufferedReader out = new BufferedReader(new InputStreamReader(tail.getInputStream(), StandardCharsets.UTF_8));
+        CompletableFuture<List<String>> printed = CompletableFuture.supplyAsync(() -> {
+            List<String> lines = new ArrayList<>();
+            try {
+                String line;
+                while ((line = out.readLine()) != null) {
+                    lines.add(line);
+                }
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+            return lines;
+        });
+        // tail starts at the end: append until it has seen two events (it may start after the first ones).
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        int sent = 0;
+        while (tail.isAlive() && System.nanoTime() < deadline) {
+            assertThat(run("", at("append", "cli-tail-" + (sent % 2), "--data", "event " + sent++)).status()).isZero();
+        }
+        assertThat(tail.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(tail.exitValue()).isZero();
+        List<String> lines = printed.get(10, TimeUnit.SECONDS);
+        assertThat(lines).hasSize(2);
+        assertThat(json(lines.get(0)).get("stream")).startsWith("cli-tail-");
+        long first = Long.parseLong(json(lines.get(0)).get("global_position"));
+        assertThat(Long.parseLong(json(lines.get(1)).get("global_position"))).isEqualTo(first + 1);
+
+        Process endless = start(at("tail", "--all", "--from", "start"));
+        BufferedReader endlessOut = new BufferedReader(new InputStreamReader(endless.getInputStream(),
+                StandardCharsets.UTF_8));
+        assertThat(endlessOut.readLine()).as("the first event of the log").isNotNull();
+        new ProcessBuilder("kill", "-INT", Long.toString(endless.pid())).start().waitFor();
+        assertThat(endless.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(endless.exitValue()).as("exit status after Ctrl-C").isEqualTo(130);
+    }
+
+    @Test
+    void failuresHaveTheirOwnExitStatusAndSayWhatFailed() throws Exception {
+        Run conflict = run("", at("append", "cli-conflict", "--data", "x", "--expected-version", "7"));
+        assertThat(conflict.status()).isEqualTo(1);
+        assertThat(conflict.err()).contains("wrong expected version for stream 'cli-conflict'");
+
+        Run missing = run("", at("read", "cli-never-written"));
+        assertThat(missing.status()).isEqualTo(1);
+        assertThat(missing.err()).contains("'cli-never-written' does not exist");
+
+        Run usage = run("", at("append", "s", "--expected-version", "sometimes", "--data", "x"));
+        assertThat(usage.status()).isEqualTo(2);
+        assertThat(usage.err()).contains("--expected-version").contains("sometimes");
+        assertThat(run("", "frobnicate").status()).isEqualTo(2);
+
+        Run badJson = run("{\"type\": \"T\"\n", at("append", "s", "--format", "json"));
+        assertThat(badJson.status()).isEqualTo(1);
+        assertThat(badJson.err()).contains("line 1");
+
+        Run unreachable = run("", "info", "--endpoint", "tcp://127.0.0.1:1", "--timeout", "PT1S");
+        assertThat(unreachable.status()).isEqualTo(69);
+        assertThat(unreachable.err()).contains("cannot reach the server at tcp://127.0.0.1:1");
+    }
+}
