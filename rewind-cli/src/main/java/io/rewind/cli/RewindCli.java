@@ -4,6 +4,7 @@ import io.rewind.client.RequestTimeoutException;
 import io.rewind.client.RewindClient;
 import io.rewind.client.RewindException;
 import io.rewind.client.ServerUnavailableException;
+import io.rewind.server.storage.StorageException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -20,7 +21,8 @@ import picocli.CommandLine.ScopeType;
  * reached, 130 interrupted (Ctrl-C).
  */
 @Command(name = "rewind", mixinStandardHelpOptions = true, versionProvider = RewindCli.Version.class,
-        subcommands = {AppendCommand.class, ReadCommand.class, TailCommand.class, InfoCommand.class},
+        subcommands = {AppendCommand.class, ReadCommand.class, TailCommand.class, InfoCommand.class,
+            VerifyCommand.class},
         description = "Append, read, follow and inspect the events of a Rewind server.",
         footer = {"", "Exit status: 0 done, 1 failed, 2 bad usage, 69 server unreachable, 130 interrupted."})
 public final class RewindCli {
@@ -55,7 +57,8 @@ public final class RewindCli {
                 err.println("rewind: cannot reach the server at " + where + ": " + error.getMessage());
                 return UNREACHABLE;
             }
-            if (error instanceof RewindException || error instanceof UncheckedIOException
+            if (error instanceof RewindException || error instanceof StorageException
+                    || error instanceof UncheckedIOException
                     || error instanceof IOException || error instanceof IllegalArgumentException) {
                 err.println("rewind: " + error.getMessage());
                 return FAILED;

@@ -204,4 +204,20 @@ class CliIT {
         assertThat(unreachable.status()).isEqualTo(69);
         assertThat(unreachable.err()).contains("cannot reach the server at tcp://127.0.0.1:1");
     }
+
+    @Test
+    void verifyChecksAStoppedStore() throws Exception {
+        Path data = tmp.resolve("verified");
+        try (ServerProcess own = ServerProcess.start("cli-verify", data, "rocksdb")) {
+            assertThat(run("a\nb\nc\n", "append", "v", "--endpoint", own.commandEndpoint()).status()).isZero();
+            assertThat(own.stop()).isZero();
+        }
+        Run ok = run("", "verify", "--data-dir", data.toString());
+        assertThat(ok.status()).as(ok.err()).isZero();
+        assertThat(ok.out()).isEqualTo("ok: 3 events in 1 streams in " + data + ", every index entry checked");
+
+        Run none = run("", "verify", "--data-dir", tmp.resolve("nowhere").toString());
+        assertThat(none.status()).isEqualTo(1);
+        assertThat(none.err()).contains("no data directory").contains("nowhere");
+    }
 }

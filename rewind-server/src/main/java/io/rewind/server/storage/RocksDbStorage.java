@@ -98,10 +98,12 @@ public final class RocksDbStorage implements EventStorage {
     /** The write failure the store has not recovered from yet, or null. */
     private volatile RocksDBException writeFailure;
     private long lastReopenNanos;
+    /** Opened by {@link #openReadOnly}: no writes, no flush at close. */
+    private boolean readOnly;
     private String lastReopenProblem;
 
     /** One open RocksDB instance and its column families. */
-    private record Db(RocksDB rocks, List<ColumnFamilyHandle> handles) {
+    record Db(RocksDB rocks, List<ColumnFamilyHandle> handles) {
         ColumnFamilyHandle meta() {
             return handles.get(0);
         }
@@ -207,6 +209,47 @@ public final class RocksDbStorage implements EventStorage {
         return storage;
     }
 
+    /**
+     * Opens a stopped store read-only, to check it ({@link StoreVerifier}): nothing in the directory
+     * is written, and a store in use by a server can still be opened (RocksDB takes no lock then).
+     *
+     * @throws StorageException when the directory holds no store, or it cannot be opened
+     */
+    public static RocksDbStorage openReadOnly(Path directory) {
+        if (!Files.isDirectory(directory)) {
+            throw new StorageException("there is no data directory " + directory);
+        }
+        StoreDirectory store = StoreDirectory.inspect(directory);
+        if (store.state() == StoreDirectory.State.NEW) {
+            throw new StorageException("data directory " + directory + " holds no Rewind store");
+        }
+        RocksDbStorage storage = new RocksDbStorage(directory, 0);
+        storage.readOnly = true;
+        try {
+            List<ColumnFamilyHandle> handles = new ArrayList<>();
+            storage.db = new Db(RocksDB.openReadOnly(storage.dbOptions, directory.toString(), storage.descriptors,
+                    handles), handles);
+            // The checker names a damaged newest event itself, with everything else it finds.
+            storage.recover(false);
+        } catch (RocksDBException e) {
+            storage.close();
+            throw new StorageException("cannot open the store in " + directory + " read-only: " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            storage.close();
+            throw e;
+        }
+        return storage;
+    }
+
+    /** The open database, for {@link StoreVerifier}; the caller does not close it. */
+    Db database() {
+        return open();
+    }
+
+    Path directory() {
+        return directory;
+    }
+
     private void start(StoreDirectory store) {
         long started = System.nanoTime();
         boolean create = store.state() == StoreDirectory.State.NEW;
@@ -310,6 +353,10 @@ public final class RocksDbStorage implements EventStorage {
 
     /** Restores the next position and stream count, and checks that the newest append is whole. */
     private void recover() {
+        recover(true);
+    }
+
+    private void recover(boolean checkNewest) {
         try (RocksIterator it = db.rocks().newIterator(db.events())) {
             it.seekToLast();
             it.status();
@@ -320,8 +367,8 @@ public final class RocksDbStorage implements EventStorage {
                 byte[] headValue = db.rocks().get(db.heads(), last.stream().getBytes(StandardCharsets.UTF_8));
                 long head = headValue == null ? -1 : EventCodec.readLong(headValue);
                 byte[] indexed = db.rocks().get(db.ids(), EventCodec.uuidKey(last.eventId()));
-                if (head < last.streamVersion() || indexed == null
-                        || EventCodec.decodeLocation(indexed).globalPosition() != last.globalPosition()) {
+                if (checkNewest && (head < last.streamVersion() || indexed == null
+                        || EventCodec.decodeLocation(indexed).globalPosition() != last.globalPosition())) {
                     throw new StorageException("data directory " + directory + " is inconsistent: the newest event"
                             + " (position " + last.globalPosition() + ", stream '" + last.stream() + "' version "
                             + last.streamVersion() + ") is missing from the stream head or id index");
@@ -425,6 +472,9 @@ public final class RocksDbStorage implements EventStorage {
 
     @Override
     public void append(List<StoredEvent> batch, boolean sync) {
+        if (readOnly) {
+            throw new StorageException("the store in " + directory + " is open read-only");
+        }
         checkWriterThread();
         if (batch.isEmpty()) {
             return;
@@ -704,6 +754,10 @@ public final class RocksDbStorage implements EventStorage {
     public void close() {
         lock.writeLock().lock();
         try {
+            if (db != null && readOnly) {
+                db.close();
+                db = null;
+            }
             if (db != null) {
                 try (FlushOptions flush = new FlushOptions().setWaitForFlush(true)) {
                     db.rocks().flush(flush, db.handles());
