@@ -167,6 +167,23 @@ public final class RewindClient implements AutoCloseable {
                 Spliterator.ORDERED | Spliterator.NONNULL), false);
     }
 
+    /**
+     * Has the server back its store up into a directory on its own machine, while appends go on
+     * (they pause for the moment the server takes a checkpoint). Incremental when the directory holds
+     * earlier backups. Copying a large store takes a while: the reply is awaited for {@code timeout}.
+     *
+     * @param directory absolute path on the server's machine
+     */
+    public CompletableFuture<BackupResult> backupAsync(String directory, Duration timeout) {
+        Objects.requireNonNull(directory, "directory");
+        return connection.send(ClientCodec.backup(directory), timeout).thenApply(ClientCodec::toBackupResult);
+    }
+
+    /** Blocking form of {@link #backupAsync}. */
+    public BackupResult backup(String directory, Duration timeout) {
+        return await(backupAsync(directory, timeout));
+    }
+
     /** @return the server's version, head position, stream count and storage engine */
     public CompletableFuture<ServerInfo> serverInfoAsync() {
         return connection.send(ClientCodec.serverInfo()).thenApply(ClientCodec::toServerInfo);

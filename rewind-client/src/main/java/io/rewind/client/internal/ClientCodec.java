@@ -2,6 +2,7 @@ package io.rewind.client.internal;
 
 import com.google.protobuf.UnsafeByteOperations;
 import io.rewind.client.AppendResult;
+import io.rewind.client.BackupResult;
 import io.rewind.client.Direction;
 import io.rewind.client.EventData;
 import io.rewind.client.ExpectedVersion;
@@ -65,6 +66,16 @@ public final class ClientCodec {
             read.setFrom(from);
         }
         return Request.newBuilder().setRead(read);
+    }
+
+    public static Request.Builder backup(String directory) {
+        return Request.newBuilder().setBackup(io.rewind.protocol.v1.BackupRequest.newBuilder().setDirectory(directory));
+    }
+
+    public static BackupResult toBackupResult(Response response) {
+        var backup = expect(response, Response.ResultCase.BACKUP).getBackup();
+        return new BackupResult(backup.getPosition(), backup.getBackupId(), backup.getDirectory(), backup.getNewBytes(),
+                backup.getTotalBytes());
     }
 
     public static Request.Builder serverInfo() {

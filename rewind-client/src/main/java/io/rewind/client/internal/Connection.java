@@ -39,7 +39,7 @@ public final class Connection implements AutoCloseable {
      */
     public static final int HANDSHAKE_MILLIS = 1_000;
 
-    private record Pending(CompletableFuture<Response> future, long deadlineNanos) {}
+    private record Pending(CompletableFuture<Response> future, long deadlineNanos, Duration timeout) {}
 
     private record Outgoing(long id, byte[] frame) {}
 
@@ -83,6 +83,11 @@ public final class Connection implements AutoCloseable {
 
     /** Sends the request (its request id is set here) and returns its reply. */
     public CompletableFuture<Response> send(Request.Builder request) {
+        return send(request, timeout);
+    }
+
+    /** Like {@link #send(Request.Builder)}, waiting for the reply at most {@code replyTimeout}. */
+    public CompletableFuture<Response> send(Request.Builder request, Duration replyTimeout) {
         CompletableFuture<Response> future = new CompletableFuture<>();
         if (!running) {
             future.completeExceptionally(new ClientClosedException("the client is closed"));
@@ -90,7 +95,7 @@ public final class Connection implements AutoCloseable {
         }
         long id = requestIds.incrementAndGet();
         byte[] frame = request.setRequestId(id).build().toByteArray();
-        pending.put(id, new Pending(future, System.nanoTime() + timeout.toNanos()));
+        pending.put(id, new Pending(future, System.nanoTime() + replyTimeout.toNanos(), replyTimeout));
         outbox.add(new Outgoing(id, frame));
         if (!running) {
             // Closed meanwhile: the loop may already have failed what was pending.
@@ -112,7 +117,7 @@ public final class Connection implements AutoCloseable {
         for (Map.Entry<Long, Pending> entry : pending.entrySet()) {
             if (now - entry.getValue().deadlineNanos() > 0) {
                 fail(entry.getKey(), new RequestTimeoutException("no reply from " + endpoint + " within "
-                        + timeout.toMillis() + " ms; the request may or may not have taken effect"));
+                        + entry.getValue().timeout().toMillis() + " ms; the request may or may not have taken effect"));
             }
         }
     }

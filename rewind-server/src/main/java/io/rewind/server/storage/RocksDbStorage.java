@@ -21,6 +21,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.stream.Stream;
 import org.rocksdb.BlockBasedTableConfig;
 import org.rocksdb.BloomFilter;
+import org.rocksdb.Checkpoint;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
@@ -239,6 +240,28 @@ public final class RocksDbStorage implements EventStorage {
             throw e;
         }
         return storage;
+    }
+
+    /**
+     * Flushes the memtables and writes a checkpoint of the store into {@code target} (which must not
+     * exist; hard links where it is on the same file system), on the writer thread, so that no append
+     * is half in it: it holds exactly the events committed so far.
+     *
+     * @return the global position of the newest event in it, -1 for an empty store
+     */
+    public long checkpoint(Path target) {
+        checkWriterThread();
+        lock.readLock().lock();
+        try (Checkpoint checkpoint = Checkpoint.create(open().rocks())) {
+            long position = nextPosition - 1;
+            checkpoint.createCheckpoint(target.toString());
+            return position;
+        } catch (RocksDBException e) {
+            throw new StorageException("cannot make a checkpoint of " + directory + " in " + target + ": "
+                    + e.getMessage(), e);
+        } finally {
+            lock.readLock().unlock();
+        }
     }
 
     /** The open database, for {@link StoreVerifier}; the caller does not close it. */

@@ -34,11 +34,19 @@ final class RequestHandler implements RouterEndpoint.FrameHandler {
     private final Limits limits;
     private final String version;
     private final Supplier<String> feedEndpoint;
+    private final Backups backups;
 
     RequestHandler(EventStorage storage, AppendWriter<ReplyTo> writer, Limits limits, String version,
             Supplier<String> feedEndpoint) {
+        this(storage, writer, limits, version, feedEndpoint, null);
+    }
+
+    /** @param backups takes backups, or null for none */
+    RequestHandler(EventStorage storage, AppendWriter<ReplyTo> writer, Limits limits, String version,
+            Supplier<String> feedEndpoint, Backups backups) {
         this.storage = storage;
         this.feedEndpoint = feedEndpoint;
+        this.backups = backups;
         this.writer = writer;
         this.validator = new AppendValidator(limits);
         this.limits = limits;
@@ -76,9 +84,10 @@ final class RequestHandler implements RouterEndpoint.FrameHandler {
                 case APPEND -> append(request, envelope);
                 case READ -> read(id, request.getRead());
                 case SERVER_INFO -> serverInfo(id);
+                case BACKUP -> backup(id, request, envelope);
                 case OPERATION_NOT_SET -> ProtoCodec.error(id, ErrorCode.INVALID_REQUEST,
-                        "the request has no operation (or one this server does not know): set append, read or"
-                                + " server_info");
+                        "the request has no operation (or one this server does not know): set append, read,"
+                                + " server_info or backup");
             };
         } catch (RequestException e) {
             return ProtoCodec.toResponse(id, e.error());
@@ -147,6 +156,15 @@ final class RequestHandler implements RouterEndpoint.FrameHandler {
         }
         reply.setNextFrom(next).setEndReached(forward ? next > head : next < 0);
         return Response.newBuilder().setRequestId(id).setRead(reply).build();
+    }
+
+    /** The checkpoint is taken now, on this thread; the reply comes once the backup is copied. */
+    private Response backup(long id, Request request, byte[][] envelope) {
+        if (backups == null) {
+            throw RequestException.of(ErrorCode.INVALID_REQUEST, "this endpoint takes no backups");
+        }
+        backups.start(id, envelope, request.getBackup().getDirectory());
+        return null;
     }
 
     private Response serverInfo(long id) {

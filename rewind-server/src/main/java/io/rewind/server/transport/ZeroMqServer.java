@@ -30,6 +30,7 @@ public final class ZeroMqServer implements AutoCloseable {
     private final AppendWriter<ReplyTo> writer;
     private final RouterEndpoint commands;
     private final RouterEndpoint legacy;
+    private final Backups backups;
     private String boundCommandEndpoint;
     private String boundLegacyQueryEndpoint;
 
@@ -43,11 +44,12 @@ public final class ZeroMqServer implements AutoCloseable {
                 : storage.readAll(storage.nextPosition() - 1, ReadDirection.BACKWARD, 1, 1);
         feed = new FeedPublisher(context, config.streamEndpoint(), config.feedHighWaterMark(),
                 legacyConfig.streamEndpoint(), newest.isEmpty() ? null : newest.get(0).eventId());
+        backups = new Backups(storage, config.dataDir(), this::sendCommandReply);
         writer = new AppendWriter<>(storage, config.fsync() == ServerConfig.FsyncMode.ALWAYS,
                 config.queueCapacity(), 10_000, this::committed, this::wakeCommitter);
         commands = new RouterEndpoint(context, "rewind-commands", "--command-endpoint", config.commandEndpoint(),
                 config.maxMessageSize(), new RequestHandler(storage, writer, config.limits(), version,
-                        feed::boundEndpoint),
+                        feed::boundEndpoint, backups),
                 new RouterEndpoint.CommitStep() {
                     @Override
                     public void open() {
@@ -104,6 +106,11 @@ public final class ZeroMqServer implements AutoCloseable {
         }
     }
 
+    /** Sends a reply made on another thread (a finished backup) on the command endpoint. */
+    private void sendCommandReply(DeferredReply reply) {
+        commands.sendLater(List.of(reply));
+    }
+
     /** Binds every endpoint and starts serving; throws naming the endpoint that could not be bound. */
     public void start() {
         try {
@@ -143,6 +150,7 @@ public final class ZeroMqServer implements AutoCloseable {
         }
         // Refuses new appends; the command thread commits, publishes and answers the queued ones as it ends.
         writer.close();
+        backups.close();
         commands.close();
         if (legacy != null) {
             legacy.close();
