@@ -8,6 +8,10 @@ import io.rewind.client.RecordedEvent;
 import io.rewind.client.RewindClient;
 import io.rewind.testkit.ServerProcess;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,6 +19,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -106,6 +112,23 @@ class ServerLifecycleIT {
         assertRefused(List.of("--config", bad.toString()), "storag", bad.toString());
         assertRefused(List.of("--config", tmp.resolve("missing.properties").toString()), "--config",
                 "missing.properties");
+    }
+
+    @Test
+    void theHealthEndpointSaysLiveAndReadyOnceTheServerServes() throws Exception {
+        try (ServerProcess server = ServerProcess.start("health", tmp.resolve("data"), "rocksdb", "--http-endpoint",
+                "127.0.0.1:0")) {
+            Matcher ready = Pattern.compile("health on (http://\\S+/health/ready)")
+                    .matcher(server.outputText());
+            assertThat(ready.find()).as(server.outputText()).isTrue();
+            HttpClient http = HttpClient.newHttpClient();
+            URI readyUri = URI.create(ready.group(1));
+            assertThat(http.send(HttpRequest.newBuilder(readyUri).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+            assertThat(http.send(HttpRequest.newBuilder(readyUri.resolve("/health/live")).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+            assertThat(server.stop()).isZero();
+        }
     }
 
     private static String readUntil(Process process, String word) throws IOException {

@@ -2,6 +2,7 @@ package io.rewind.server;
 
 import io.rewind.server.config.ServerConfig;
 import io.rewind.server.config.ServerVersion;
+import io.rewind.server.http.HealthEndpoint;
 import io.rewind.server.storage.EventStorage;
 import io.rewind.server.storage.InMemoryStorage;
 import io.rewind.server.storage.RocksDbStorage;
@@ -16,35 +17,55 @@ public final class RewindServer implements AutoCloseable {
     private final ServerConfig config;
     private final EventStorage storage;
     private final ZeroMqServer zeromq;
+    private final HealthEndpoint health;
     private boolean closed;
 
-    private RewindServer(ServerConfig config, EventStorage storage, ZeroMqServer zeromq) {
+    private RewindServer(ServerConfig config, EventStorage storage, ZeroMqServer zeromq, HealthEndpoint health) {
+        this.health = health;
         this.config = config;
         this.storage = storage;
         this.zeromq = zeromq;
     }
 
-    /** Opens the storage, binds the endpoints and starts serving. */
+    /**
+     * Binds the health endpoint (when configured), opens the storage, binds the ZeroMQ endpoints and
+     * starts serving; the health endpoint says ready only then.
+     */
     public static RewindServer start(ServerConfig config) {
-        EventStorage storage = switch (config.storage()) {
-            case ROCKSDB -> RocksDbStorage.open(config.dataDir(), config.minFreeSpace());
-            case MEMORY -> memoryStorage(config.memoryLimit());
-        };
-        ZeroMqServer zeromq = new ZeroMqServer(config, storage, ServerVersion.get());
+        HealthEndpoint health = config.httpEndpoint() == null ? null
+                : HealthEndpoint.start(config.httpEndpoint().host(), config.httpEndpoint().port());
+        EventStorage storage;
+        ZeroMqServer zeromq;
         try {
-            zeromq.start();
+            storage = switch (config.storage()) {
+                case ROCKSDB -> RocksDbStorage.open(config.dataDir(), config.minFreeSpace());
+                case MEMORY -> memoryStorage(config.memoryLimit());
+            };
+            zeromq = new ZeroMqServer(config, storage, ServerVersion.get());
+            try {
+                zeromq.start();
+            } catch (RuntimeException e) {
+                storage.close();
+                throw e;
+            }
         } catch (RuntimeException e) {
-            storage.close();
+            if (health != null) {
+                health.close();
+            }
             throw e;
         }
-        RewindServer server = new RewindServer(config, storage, zeromq);
+        RewindServer server = new RewindServer(config, storage, zeromq, health);
+        if (health != null) {
+            health.ready();
+        }
         String legacy = zeromq.legacyQueryEndpoint() == null && zeromq.legacyStreamEndpoint() == null ? ""
                 : ", legacy query on " + zeromq.legacyQueryEndpoint() + ", legacy stream on "
                         + zeromq.legacyStreamEndpoint() + " (stream '" + config.legacy().stream() + "')";
         log.info("Rewind {} ready: commands on {}, live feed on {}, storage {}{}, fsync {}{}", ServerVersion.get(),
                 zeromq.commandEndpoint(), zeromq.streamEndpoint(), storage.engine(),
                 config.storage() == ServerConfig.StorageEngine.ROCKSDB ? " in " + config.dataDir() : "",
-                config.fsync().name().toLowerCase(), legacy);
+                config.fsync().name().toLowerCase(), legacy + (health == null ? ""
+                        : ", health on http://" + health.boundAddress() + "/health/ready"));
         return server;
     }
 
@@ -78,8 +99,14 @@ public final class RewindServer implements AutoCloseable {
         }
         closed = true;
         log.info("Shutting down");
+        if (health != null) {
+            health.stopping();
+        }
         zeromq.close();
         storage.close();
+        if (health != null) {
+            health.close();
+        }
         log.info("Stopped");
     }
 }

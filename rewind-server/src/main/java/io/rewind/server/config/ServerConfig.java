@@ -13,6 +13,7 @@ import java.nio.file.Path;
  * @param queueCapacity       most appends waiting for the writer before new ones get UNAVAILABLE
  * @param feedHighWaterMark   messages the live feed queues per subscriber before dropping for it
  * @param legacy              the original Rewind protocol's endpoints, each null when off
+ * @param httpEndpoint        where the health checks are served, or null for off
  */
 public record ServerConfig(
         Path dataDir,
@@ -26,7 +27,11 @@ public record ServerConfig(
         Limits limits,
         int queueCapacity,
         int feedHighWaterMark,
-        Legacy legacy) {
+        Legacy legacy,
+        HttpEndpoint httpEndpoint) {
+
+    /** A TCP address for HTTP; port 0 picks a free one. */
+    public record HttpEndpoint(String host, int port) {}
 
     /**
      * The original Rewind protocol.

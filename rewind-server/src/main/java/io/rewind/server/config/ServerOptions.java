@@ -113,6 +113,11 @@ public final class ServerOptions {
                     + " (default: ${DEFAULT-VALUE}).")
     int feedHighWaterMark;
 
+    @Option(names = "--http-endpoint", paramLabel = "HOST:PORT",
+            description = "Where /health/live and /health/ready are served over HTTP (off unless set; port 0 picks a"
+                    + " free one).")
+    String httpEndpoint;
+
     @Option(names = "--legacy-query-endpoint", paramLabel = "ENDPOINT",
             description = "Where the original Rewind protocol's request/reply socket binds (off unless set).")
     String legacyQueryEndpoint;
@@ -207,10 +212,11 @@ public final class ServerOptions {
         checkRange(commandLine, "--memory-limit", memory, 1L << 20, 1L << 50);
         Limits limits = new Limits(maxStreamNameSize, (int) maxEventSize, maxEventsPerAppend,
                 maxAppendSize, maxReadPage, maxReadPageSize);
+        ServerConfig.HttpEndpoint http = httpEndpoint == null ? null : parseHttp(commandLine, httpEndpoint);
         return new ServerConfig(dataDir.toAbsolutePath().normalize(), storage, minFreeSpace, memory,
                 commandEndpoint, streamEndpoint,
                 fsync, maxMessageSize, limits, queueCapacity, feedHighWaterMark,
-                new ServerConfig.Legacy(legacyQueryEndpoint, legacyStreamEndpoint, legacyStream));
+                new ServerConfig.Legacy(legacyQueryEndpoint, legacyStreamEndpoint, legacyStream), http);
     }
 
     private static final Pattern ENDPOINT = Pattern.compile("(tcp)://(\\[[0-9a-fA-F:.]+]|[^:/\\s]+):(\\*|\\d{1,5})"
@@ -228,6 +234,21 @@ public final class ServerOptions {
                     + "' is not a ZeroMQ endpoint like tcp://127.0.0.1:9090, tcp://*:9090, tcp://127.0.0.1:*"
                     + " or ipc:///path");
         }
+    }
+
+    private static final Pattern HTTP = Pattern.compile("(\\[[0-9a-fA-F:.]+]|[^:/\\s\\[\\]]+):(\\d{1,5})");
+
+    private static ServerConfig.HttpEndpoint parseHttp(CommandLine commandLine, String value) {
+        Matcher matcher = HTTP.matcher(value);
+        if (!matcher.matches() || Integer.parseInt(matcher.group(2)) > 65535) {
+            throw new ParameterException(commandLine, "Invalid value for option '--http-endpoint': '" + value
+                    + "' is not HOST:PORT like 127.0.0.1:9100, 0.0.0.0:9100 or 127.0.0.1:0 (a free port)");
+        }
+        String host = matcher.group(1);
+        if (host.startsWith("[")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        return new ServerConfig.HttpEndpoint(host, Integer.parseInt(matcher.group(2)));
     }
 
     private static void checkRange(CommandLine commandLine, String option, long value, long min, long max) {

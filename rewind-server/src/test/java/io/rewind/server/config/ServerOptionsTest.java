@@ -72,6 +72,8 @@ class ServerOptionsTest {
         assertRejected(new String[] {"--max-message-size", "16448KiB"}, "--max-message-size",
                 "too small for the largest append", "Set at least " + (16L * 1024 * 1024 + 10_000 * 64 + 65536));
         assertRejected(new String[] {"--bogus"}, "--bogus");
+        assertRejected(new String[] {"--http-endpoint", "localhost"}, "--http-endpoint", "HOST:PORT");
+        assertRejected(new String[] {"--http-endpoint", "127.0.0.1:70000"}, "--http-endpoint", "70000");
         assertRejected(new String[] {"--max-stream-name-size", "256"}, "--max-stream-name-size", "1..255");
         assertRejected(new String[] {"--queue-capacity", "0"}, "--queue-capacity");
 

@@ -1,0 +1,52 @@
+package io.rewind.server.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import org.junit.jupiter.api.Test;
+
+class HealthEndpointTest {
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    private HttpResponse<String> get(HealthEndpoint endpoint, String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://" + endpoint.boundAddress() + path)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void readyIs503UntilTheServerSaysSoAndAgainFromTheStartOfShutdownWhileLiveStays200() throws Exception {
+        try (HealthEndpoint endpoint = HealthEndpoint.start("127.0.0.1", 0)) {
+            assertThat(get(endpoint, "/health/ready").statusCode()).isEqualTo(503);
+            assertThat(get(endpoint, "/health/ready").body()).isEqualTo("starting\n");
+            assertThat(get(endpoint, "/health/live").statusCode()).isEqualTo(200);
+
+            endpoint.ready();
+            assertThat(get(endpoint, "/health/ready").statusCode()).isEqualTo(200);
+
+            endpoint.stopping();
+            HttpResponse<String> stopping = get(endpoint, "/health/ready");
+            assertThat(stopping.statusCode()).isEqualTo(503);
+            assertThat(stopping.body()).isEqualTo("stopping\n");
+            assertThat(get(endpoint, "/health/live").statusCode()).isEqualTo(200);
+
+            assertThat(get(endpoint, "/metrics").statusCode()).isEqualTo(404);
+            HttpResponse<String> post = http.send(HttpRequest.newBuilder(URI.create("http://"
+                    + endpoint.boundAddress() + "/health/live")).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(post.statusCode()).isEqualTo(405);
+        }
+    }
+
+    @Test
+    void aTakenPortIsNamedWithTheOption() {
+        try (HealthEndpoint first = HealthEndpoint.start("127.0.0.1", 0)) {
+            int port = Integer.parseInt(first.boundAddress().substring(first.boundAddress().lastIndexOf(':') + 1));
+            assertThatThrownBy(() -> HealthEndpoint.start("127.0.0.1", port)).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("--http-endpoint 127.0.0.1:" + port);
+        }
+    }
+}
