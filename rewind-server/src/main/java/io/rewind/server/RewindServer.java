@@ -3,6 +3,7 @@ package io.rewind.server;
 import io.rewind.server.config.ServerConfig;
 import io.rewind.server.config.ServerVersion;
 import io.rewind.server.http.HealthEndpoint;
+import io.rewind.server.http.ServerMetrics;
 import io.rewind.server.storage.EventStorage;
 import io.rewind.server.storage.InMemoryStorage;
 import io.rewind.server.storage.RocksDbStorage;
@@ -41,7 +42,11 @@ public final class RewindServer implements AutoCloseable {
                 case ROCKSDB -> RocksDbStorage.open(config.dataDir(), config.minFreeSpace());
                 case MEMORY -> memoryStorage(config.memoryLimit());
             };
-            zeromq = new ZeroMqServer(config, storage, ServerVersion.get());
+            ServerMetrics metrics = new ServerMetrics(storage);
+            zeromq = new ZeroMqServer(config, storage, ServerVersion.get(), metrics);
+            if (health != null) {
+                health.serveMetrics(metrics);
+            }
             try {
                 zeromq.start();
             } catch (RuntimeException e) {

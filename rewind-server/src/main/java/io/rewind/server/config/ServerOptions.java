@@ -114,8 +114,8 @@ public final class ServerOptions {
     int feedHighWaterMark;
 
     @Option(names = "--http-endpoint", paramLabel = "HOST:PORT",
-            description = "Where /health/live and /health/ready are served over HTTP (off unless set; port 0 picks a"
-                    + " free one).")
+            description = "Where /metrics, /health/live and /health/ready are served over HTTP (off unless set; port 0"
+                    + " picks a free one).")
     String httpEndpoint;
 
     @Option(names = "--legacy-query-endpoint", paramLabel = "ENDPOINT",

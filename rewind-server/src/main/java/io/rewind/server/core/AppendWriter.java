@@ -40,6 +40,12 @@ public final class AppendWriter<T> implements AutoCloseable {
         void committed(List<AppendOutcome<T>> outcomes);
     }
 
+    /** Told of each group commit's storage write, on the committer thread: for metrics. */
+    @FunctionalInterface
+    public interface GroupObserver {
+        void written(int events, long writeNanos);
+    }
+
     private record Submission<T>(AppendCommand command, T attachment) {}
 
     /** Stream heads the writer knows without asking the storage; bounded, the least recently used go first. */
@@ -54,6 +60,7 @@ public final class AppendWriter<T> implements AutoCloseable {
     /** Guards {@link #accepting} against a submit racing {@link #close()}. */
     private final Object submitLock = new Object();
     private volatile boolean accepting = true;
+    private GroupObserver groupObserver = (events, nanos) -> { };
     /** The global position of the next event written; -1 until the first commit asks the storage. */
     private long nextGlobalPosition = -1;
     /** Set when a storage write failed: before the next one the storage recovers and positions are asked again. */
@@ -100,6 +107,11 @@ public final class AppendWriter<T> implements AutoCloseable {
             wakeCommitter.run();
         }
         return queued;
+    }
+
+    /** Has each group commit's write reported to the observer; call before the first commit. */
+    public void observeGroups(GroupObserver observer) {
+        this.groupObserver = observer;
     }
 
     /** Appends waiting to be committed. */
@@ -224,6 +236,9 @@ public final class AppendWriter<T> implements AutoCloseable {
         }
         long handOver = System.nanoTime();
         statWriteNanos += handOver - writeStart;
+        if (!state.toWrite.isEmpty()) {
+            groupObserver.written(state.toWrite.size(), handOver - writeStart);
+        }
         try {
             sink.committed(outcomes);
         } catch (RuntimeException e) {

@@ -11,7 +11,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The HTTP endpoint for operators ({@code --http-endpoint}): {@code /health/live} answers 200 while
+ * The HTTP endpoint for operators ({@code --http-endpoint}): {@code /metrics} in the Prometheus text
+ * format ({@link ServerMetrics}); {@code /health/live} answers 200 while
  * the process runs; {@code /health/ready} answers 200 once the store is open and every endpoint is
  * bound, and 503 before that and from the start of shutdown, so that a load balancer or an
  * orchestrator sends requests only to a server that can take them. It is bound first, before the
@@ -37,6 +38,7 @@ public final class HealthEndpoint implements AutoCloseable {
 
     private final HttpServer server;
     private volatile State state = State.STARTING;
+    private volatile ServerMetrics metrics;
 
     private HealthEndpoint(HttpServer server) {
         this.server = server;
@@ -60,8 +62,9 @@ public final class HealthEndpoint implements AutoCloseable {
             State now = endpoint.state;
             endpoint.answer(exchange, now.status, now.word);
         });
+        server.createContext("/metrics", exchange -> endpoint.metrics(exchange));
         server.createContext("/", exchange -> endpoint.answer(exchange, 404,
-                "not found: this endpoint serves /health/live and /health/ready"));
+                "not found: this endpoint serves /metrics, /health/live and /health/ready"));
         server.setExecutor(Executors.newSingleThreadExecutor(r -> {
             Thread thread = new Thread(r, "rewind-http");
             thread.setDaemon(true);
@@ -88,6 +91,32 @@ public final class HealthEndpoint implements AutoCloseable {
             }
         } catch (IOException e) {
             log.debug("A health check's connection failed: {}", e.toString());
+        }
+    }
+
+    /** Serves these metrics on /metrics from now on (before, it answers 503). */
+    public void serveMetrics(ServerMetrics serverMetrics) {
+        this.metrics = serverMetrics;
+    }
+
+    private void metrics(HttpExchange exchange) throws IOException {
+        ServerMetrics current = metrics;
+        if (current == null) {
+            answer(exchange, 503, "starting: no metrics yet");
+            return;
+        }
+        try (exchange) {
+            if (!exchange.getRequestMethod().equals("GET")) {
+                answer(exchange, 405, "only GET");
+                return;
+            }
+            exchange.getResponseHeaders().set("Content-Type", ServerMetrics.contentType());
+            exchange.sendResponseHeaders(200, 0);
+            try (OutputStream out = exchange.getResponseBody()) {
+                current.write(out);
+            }
+        } catch (IOException e) {
+            log.debug("A metrics scrape's connection failed: {}", e.toString());
         }
     }
 

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -259,6 +260,25 @@ public final class RocksDbStorage implements EventStorage {
         } catch (RocksDBException e) {
             throw new StorageException("cannot make a checkpoint of " + directory + " in " + target + ": "
                     + e.getMessage(), e);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /**
+     * A RocksDB integer property summed over the column families (e.g. rocksdb.live-sst-files-size),
+     * for metrics; empty while the store is closed or when RocksDB does not know it. Any thread.
+     */
+    public OptionalLong longProperty(String property) {
+        lock.readLock().lock();
+        try {
+            Db open = db;
+            if (open == null) {
+                return OptionalLong.empty();
+            }
+            return OptionalLong.of(open.rocks().getAggregatedLongProperty(property));
+        } catch (RocksDBException e) {
+            return OptionalLong.empty();
         } finally {
             lock.readLock().unlock();
         }

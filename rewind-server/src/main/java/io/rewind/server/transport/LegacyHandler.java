@@ -15,11 +15,12 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import io.rewind.server.http.ServerMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The original Rewind protocol (shared/legacy-protocol.md) over the global log: PUBLISH appends one
+ * The original Rewind protocol (the README's "Drop-in replacement" section) over the global log: PUBLISH appends one
  * event to the configured legacy stream, QUERY pages the global log between two event ids (from
  * exclusive, to inclusive, at most 100 events per reply, END when complete), and anything else gets
  * an {@code ERROR } reply. Ids are events' UUIDs in canonical text form, found through the event-id
@@ -38,9 +39,12 @@ final class LegacyHandler implements RouterEndpoint.FrameHandler {
     private final AppendWriter<ReplyTo> writer;
     private final String stream;
     private final Limits limits;
+    private final ServerMetrics metrics;
 
-    LegacyHandler(EventStorage storage, AppendWriter<ReplyTo> writer, String stream, Limits limits) {
+    LegacyHandler(EventStorage storage, AppendWriter<ReplyTo> writer, String stream, Limits limits,
+            ServerMetrics metrics) {
         this.storage = storage;
+        this.metrics = metrics;
         this.writer = writer;
         this.stream = stream;
         this.limits = limits;
@@ -70,11 +74,14 @@ final class LegacyHandler implements RouterEndpoint.FrameHandler {
         byte[] command = body.get(0);
         try {
             if (Arrays.equals(command, PUBLISH)) {
+                metrics.legacyRequest("publish");
                 return publish(envelope, body);
             }
             if (Arrays.equals(command, QUERY)) {
+                metrics.legacyRequest("query");
                 return query(body);
             }
+            metrics.legacyRequest("unknown");
         } catch (RuntimeException e) {
             log.error("Legacy request failed", e);
             return error("server error: " + e.getMessage());
@@ -98,7 +105,7 @@ final class LegacyHandler implements RouterEndpoint.FrameHandler {
         }
         AppendCommand append = new AppendCommand(stream, ExpectedVersion.ANY,
                 List.of(new ProposedEvent(null, EVENT_TYPE, data, NO_METADATA)));
-        if (!writer.submit(append, new ReplyTo(envelope, 0, true))) {
+        if (!writer.submit(append, new ReplyTo(envelope, 0, true, System.nanoTime()))) {
             return error("the server is overloaded or shutting down; nothing was stored, retry later");
         }
         return null;

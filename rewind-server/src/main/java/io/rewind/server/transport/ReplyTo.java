@@ -6,4 +6,4 @@ package io.rewind.server.transport;
  *
  * @param legacy true for a PUBLISH of the original Rewind protocol
  */
-record ReplyTo(byte[][] envelope, long requestId, boolean legacy) {}
+record ReplyTo(byte[][] envelope, long requestId, boolean legacy, long receivedNanos) {}

@@ -13,6 +13,7 @@ import io.rewind.server.core.ErrorCode;
 import io.rewind.server.core.Limits;
 import io.rewind.server.core.RequestException;
 import io.rewind.server.core.StreamNames;
+import io.rewind.server.http.ServerMetrics;
 import io.rewind.server.storage.EventStorage;
 import io.rewind.server.storage.ReadDirection;
 import io.rewind.server.storage.StoredEvent;
@@ -35,16 +36,18 @@ final class RequestHandler implements RouterEndpoint.FrameHandler {
     private final String version;
     private final Supplier<String> feedEndpoint;
     private final Backups backups;
+    private final ServerMetrics metrics;
 
     RequestHandler(EventStorage storage, AppendWriter<ReplyTo> writer, Limits limits, String version,
             Supplier<String> feedEndpoint) {
-        this(storage, writer, limits, version, feedEndpoint, null);
+        this(storage, writer, limits, version, feedEndpoint, null, new ServerMetrics(storage));
     }
 
     /** @param backups takes backups, or null for none */
     RequestHandler(EventStorage storage, AppendWriter<ReplyTo> writer, Limits limits, String version,
-            Supplier<String> feedEndpoint, Backups backups) {
+            Supplier<String> feedEndpoint, Backups backups, ServerMetrics metrics) {
         this.storage = storage;
+        this.metrics = metrics;
         this.feedEndpoint = feedEndpoint;
         this.backups = backups;
         this.writer = writer;
@@ -100,7 +103,7 @@ final class RequestHandler implements RouterEndpoint.FrameHandler {
     private Response append(Request request, byte[][] envelope) {
         AppendCommand command = ProtoCodec.toCommand(request.getAppend());
         validator.validate(command);
-        if (!writer.submit(command, new ReplyTo(envelope, request.getRequestId(), false))) {
+        if (!writer.submit(command, new ReplyTo(envelope, request.getRequestId(), false, System.nanoTime()))) {
             return ProtoCodec.error(request.getRequestId(), ErrorCode.UNAVAILABLE,
                     "the server is overloaded or shutting down (" + writer.queued()
                             + " appends queued); nothing was stored, retry later");
@@ -141,6 +144,7 @@ final class RequestHandler implements RouterEndpoint.FrameHandler {
             default -> throw RequestException.of(ErrorCode.INVALID_REQUEST,
                     "read has no source: set stream or all");
         }
+        metrics.read(events.size());
         ReadResponse.Builder reply = ReadResponse.newBuilder();
         for (StoredEvent event : events) {
             reply.addEvents(ProtoCodec.toRecord(event));

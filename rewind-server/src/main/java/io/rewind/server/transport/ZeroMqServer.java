@@ -4,6 +4,7 @@ import io.rewind.server.FatalErrors;
 import io.rewind.server.config.ServerConfig;
 import io.rewind.server.core.AppendOutcome;
 import io.rewind.server.core.AppendWriter;
+import io.rewind.server.http.ServerMetrics;
 import io.rewind.server.storage.EventStorage;
 import io.rewind.server.storage.ReadDirection;
 import io.rewind.server.storage.StoredEvent;
@@ -31,10 +32,12 @@ public final class ZeroMqServer implements AutoCloseable {
     private final RouterEndpoint commands;
     private final RouterEndpoint legacy;
     private final Backups backups;
+    private final ServerMetrics metrics;
     private String boundCommandEndpoint;
     private String boundLegacyQueryEndpoint;
 
-    public ZeroMqServer(ServerConfig config, EventStorage storage, String version) {
+    public ZeroMqServer(ServerConfig config, EventStorage storage, String version, ServerMetrics metrics) {
+        this.metrics = metrics;
         // JeroMQ's I/O threads hand their exceptions to these; by default they print to standard error.
         context.setUncaughtExceptionHandler(FatalErrors::uncaught);
         context.setNotificationExceptionHandler(FatalErrors::ioThreadError);
@@ -47,9 +50,11 @@ public final class ZeroMqServer implements AutoCloseable {
         backups = new Backups(storage, config.dataDir(), this::sendCommandReply);
         writer = new AppendWriter<>(storage, config.fsync() == ServerConfig.FsyncMode.ALWAYS,
                 config.queueCapacity(), 10_000, this::committed, this::wakeCommitter);
+        writer.observeGroups(metrics::committed);
+        metrics.watchQueue(writer::queued);
         commands = new RouterEndpoint(context, "rewind-commands", "--command-endpoint", config.commandEndpoint(),
                 config.maxMessageSize(), new RequestHandler(storage, writer, config.limits(), version,
-                        feed::boundEndpoint, backups),
+                        feed::boundEndpoint, backups, metrics),
                 new RouterEndpoint.CommitStep() {
                     @Override
                     public void open() {
@@ -74,7 +79,7 @@ public final class ZeroMqServer implements AutoCloseable {
         legacy = legacyConfig.queryEndpoint() == null ? null
                 : new RouterEndpoint(context, "rewind-legacy", "--legacy-query-endpoint", legacyConfig.queryEndpoint(),
                         config.maxMessageSize(), new LegacyHandler(storage, writer, legacyConfig.stream(),
-                                config.limits()), RouterEndpoint.NO_COMMITS);
+                                config.limits(), metrics), RouterEndpoint.NO_COMMITS);
     }
 
     /** A legacy PUBLISH was queued, or a command append by the committer itself (then this costs nothing). */
@@ -85,6 +90,15 @@ public final class ZeroMqServer implements AutoCloseable {
     /** On the command thread, after each group's commit: publish it, then queue each append's reply. */
     private void committed(List<AppendOutcome<ReplyTo>> group) {
         feed.publish(group);
+        long now = System.nanoTime();
+        int published = 0;
+        for (AppendOutcome<ReplyTo> outcome : group) {
+            published += outcome.committed().size();
+            metrics.appended(outcome.succeeded() ? null : outcome.error().code(),
+                    outcome.succeeded() && outcome.result().duplicate(), outcome.committed().size(),
+                    now - outcome.attachment().receivedNanos());
+        }
+        metrics.published(published);
         List<DeferredReply> replies = new ArrayList<>(group.size());
         List<DeferredReply> legacyReplies = new ArrayList<>();
         for (AppendOutcome<ReplyTo> outcome : group) {

@@ -3,6 +3,7 @@ package io.rewind.server.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.rewind.server.storage.InMemoryStorage;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -33,7 +34,15 @@ class HealthEndpointTest {
             assertThat(stopping.body()).isEqualTo("stopping\n");
             assertThat(get(endpoint, "/health/live").statusCode()).isEqualTo(200);
 
-            assertThat(get(endpoint, "/metrics").statusCode()).isEqualTo(404);
+            assertThat(get(endpoint, "/metrics").statusCode()).as("no metrics before the store is open").isEqualTo(503);
+            ServerMetrics metrics = new ServerMetrics(new InMemoryStorage());
+            metrics.read(3);
+            endpoint.serveMetrics(metrics);
+            HttpResponse<String> scrape = get(endpoint, "/metrics");
+            assertThat(scrape.statusCode()).isEqualTo(200);
+            assertThat(scrape.headers().firstValue("Content-Type")).contains(ServerMetrics.contentType());
+            assertThat(scrape.body()).contains("rewind_events_read_total 3.0").contains("# HELP rewind_reads_total");
+            assertThat(get(endpoint, "/elsewhere").statusCode()).isEqualTo(404);
             HttpResponse<String> post = http.send(HttpRequest.newBuilder(URI.create("http://"
                     + endpoint.boundAddress() + "/health/live")).POST(HttpRequest.BodyPublishers.noBody()).build(),
                     HttpResponse.BodyHandlers.ofString());
