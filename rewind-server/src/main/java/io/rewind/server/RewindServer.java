@@ -3,6 +3,7 @@ package io.rewind.server;
 import io.rewind.server.config.ServerConfig;
 import io.rewind.server.config.ServerVersion;
 import io.rewind.server.http.HealthEndpoint;
+import io.rewind.server.http.PrometheusMetrics;
 import io.rewind.server.http.ServerMetrics;
 import io.rewind.server.storage.EventStorage;
 import io.rewind.server.storage.InMemoryStorage;
@@ -42,11 +43,14 @@ public final class RewindServer implements AutoCloseable {
                 case ROCKSDB -> RocksDbStorage.open(config.dataDir(), config.minFreeSpace());
                 case MEMORY -> memoryStorage(config.memoryLimit());
             };
-            ServerMetrics metrics = new ServerMetrics(storage);
-            zeromq = new ZeroMqServer(config, storage, ServerVersion.get(), metrics);
+            ServerMetrics metrics = ServerMetrics.NONE;
             if (health != null) {
-                health.serveMetrics(metrics);
+                PrometheusMetrics prometheus = new PrometheusMetrics(storage);
+                prometheus.includeJvmMetrics();
+                health.serveMetrics(prometheus);
+                metrics = prometheus;
             }
+            zeromq = new ZeroMqServer(config, storage, ServerVersion.get(), metrics);
             try {
                 zeromq.start();
             } catch (RuntimeException e) {

@@ -12,7 +12,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The HTTP endpoint for operators ({@code --http-endpoint}): {@code /metrics} in the Prometheus text
- * format ({@link ServerMetrics}); {@code /health/live} answers 200 while
+ * format ({@link PrometheusMetrics}); {@code /health/live} answers 200 while
  * the process runs; {@code /health/ready} answers 200 once the store is open and every endpoint is
  * bound, and 503 before that and from the start of shutdown, so that a load balancer or an
  * orchestrator sends requests only to a server that can take them. It is bound first, before the
@@ -38,7 +38,7 @@ public final class HealthEndpoint implements AutoCloseable {
 
     private final HttpServer server;
     private volatile State state = State.STARTING;
-    private volatile ServerMetrics metrics;
+    private volatile PrometheusMetrics metrics;
 
     private HealthEndpoint(HttpServer server) {
         this.server = server;
@@ -95,12 +95,12 @@ public final class HealthEndpoint implements AutoCloseable {
     }
 
     /** Serves these metrics on /metrics from now on (before, it answers 503). */
-    public void serveMetrics(ServerMetrics serverMetrics) {
+    public void serveMetrics(PrometheusMetrics serverMetrics) {
         this.metrics = serverMetrics;
     }
 
     private void metrics(HttpExchange exchange) throws IOException {
-        ServerMetrics current = metrics;
+        PrometheusMetrics current = metrics;
         if (current == null) {
             answer(exchange, 503, "starting: no metrics yet");
             return;
@@ -110,7 +110,7 @@ public final class HealthEndpoint implements AutoCloseable {
                 answer(exchange, 405, "only GET");
                 return;
             }
-            exchange.getResponseHeaders().set("Content-Type", ServerMetrics.contentType());
+            exchange.getResponseHeaders().set("Content-Type", PrometheusMetrics.contentType());
             exchange.sendResponseHeaders(200, 0);
             try (OutputStream out = exchange.getResponseBody()) {
                 current.write(out);

@@ -40,7 +40,7 @@ final class RequestHandler implements RouterEndpoint.FrameHandler {
 
     RequestHandler(EventStorage storage, AppendWriter<ReplyTo> writer, Limits limits, String version,
             Supplier<String> feedEndpoint) {
-        this(storage, writer, limits, version, feedEndpoint, null, new ServerMetrics(storage));
+        this(storage, writer, limits, version, feedEndpoint, null, ServerMetrics.NONE);
     }
 
     /** @param backups takes backups, or null for none */

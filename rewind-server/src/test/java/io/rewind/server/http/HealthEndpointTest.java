@@ -35,12 +35,12 @@ class HealthEndpointTest {
             assertThat(get(endpoint, "/health/live").statusCode()).isEqualTo(200);
 
             assertThat(get(endpoint, "/metrics").statusCode()).as("no metrics before the store is open").isEqualTo(503);
-            ServerMetrics metrics = new ServerMetrics(new InMemoryStorage());
+            PrometheusMetrics metrics = new PrometheusMetrics(new InMemoryStorage());
             metrics.read(3);
             endpoint.serveMetrics(metrics);
             HttpResponse<String> scrape = get(endpoint, "/metrics");
             assertThat(scrape.statusCode()).isEqualTo(200);
-            assertThat(scrape.headers().firstValue("Content-Type")).contains(ServerMetrics.contentType());
+            assertThat(scrape.headers().firstValue("Content-Type")).contains(PrometheusMetrics.contentType());
             assertThat(scrape.body()).contains("rewind_events_read_total 3.0").contains("# HELP rewind_reads_total");
             assertThat(get(endpoint, "/elsewhere").statusCode()).isEqualTo(404);
             HttpResponse<String> post = http.send(HttpRequest.newBuilder(URI.create("http://"
