@@ -18,6 +18,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -219,5 +221,26 @@ class CliIT {
         Run none = run("", "verify", "--data-dir", tmp.resolve("nowhere").toString());
         assertThat(none.status()).isEqualTo(1);
         assertThat(none.err()).contains("no data directory").contains("nowhere");
+    }
+
+    @Test
+    void statsSummarizesTheMetricsOnOneScreen() throws Exception {
+        try (ServerProcess own = ServerProcess.start("cli-stats", tmp.resolve("stats"), "rocksdb", "--http-endpoint",
+                "127.0.0.1:0")) {
+            Matcher health = Pattern.compile("health on (http://[^/\\s]+)/")
+                    .matcher(own.outputText());
+            assertThat(health.find()).isTrue();
+            assertThat(run("a\nb\n", "append", "st", "--endpoint", own.commandEndpoint()).status()).isZero();
+            assertThat(run("", "read", "st", "--endpoint", own.commandEndpoint()).status()).isZero();
+
+            Run stats = run("", "stats", "--http", health.group(1));
+            assertThat(stats.status()).as(stats.err()).isZero();
+            assertThat(stats.out()).contains("head position      1").contains("appends            1 ok, 0 retries")
+                    .contains("events appended    2").contains("reads              1, 2 events")
+                    .contains("live feed          2 events published").contains("rocksdb ").contains("heap ");
+            assertThat(stats.out()).containsPattern("append latency     p50 <= [0-9.]+ ms");
+        }
+        Run unreachable = run("", "stats", "--http", "http://127.0.0.1:1");
+        assertThat(unreachable.status()).isEqualTo(69);
     }
 }
