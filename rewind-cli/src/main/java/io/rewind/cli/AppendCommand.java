@@ -11,7 +11,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -114,29 +116,19 @@ final class AppendCommand implements Callable<Integer> {
 
     private void print(AppendResult result, int events) {
         if (format == EventFormat.JSON) {
-            spec.commandLine().getOut().printf("{\"stream\":\"%s\",\"events\":%d,\"first_position\":%d,"
-                            + "\"last_position\":%d,\"next_expected_version\":%d}%n", jsonEscape(stream), events,
-                    result.firstPosition(), result.lastPosition(), result.nextExpectedVersion());
+            Map<String, Object> fields = new LinkedHashMap<>();
+            fields.put("stream", stream);
+            fields.put("events", events);
+            fields.put("first_position", result.firstPosition());
+            fields.put("last_position", result.lastPosition());
+            fields.put("next_expected_version", result.nextExpectedVersion());
+            spec.commandLine().getOut().println(EventFormat.jsonObject(fields));
         } else {
             spec.commandLine().getOut().printf("appended %d event%s to %s: positions %d..%d, version %d%n", events,
                     events == 1 ? "" : "s", stream, result.firstPosition(), result.lastPosition(),
                     result.nextExpectedVersion());
         }
         spec.commandLine().getOut().flush();
-    }
-
-    private static String jsonEscape(String text) {
-        StringBuilder out = new StringBuilder();
-        for (char c : text.toCharArray()) {
-            if (c == '"' || c == '\\') {
-                out.append('\\').append(c);
-            } else if (c < 0x20) {
-                out.append(String.format("\\u%04x", (int) c));
-            } else {
-                out.append(c);
-            }
-        }
-        return out.toString();
     }
 
     private ExpectedVersion parseExpected() {

@@ -15,6 +15,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.Map;
 import java.util.UUID;
 
 /** How events are written to standard output and read from standard input: text or JSON lines. */
@@ -49,6 +50,28 @@ enum EventFormat {
             json.writeStringField("committed_at", event.committedAt().toString());
             bytesField(json, "data", event.data());
             bytesField(json, "metadata", event.metadata());
+            json.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toString();
+    }
+
+    /**
+     * One JSON object of string and number fields, in the given order: for the tool's other outputs,
+     * written by the same generator as the events, so every string is escaped alike.
+     */
+    static String jsonObject(Map<String, Object> fields) {
+        StringWriter out = new StringWriter();
+        try (JsonGenerator json = JSON_FACTORY.createGenerator(out)) {
+            json.writeStartObject();
+            for (Map.Entry<String, Object> field : fields.entrySet()) {
+                if (field.getValue() instanceof Number number) {
+                    json.writeNumberField(field.getKey(), number.longValue());
+                } else {
+                    json.writeStringField(field.getKey(), String.valueOf(field.getValue()));
+                }
+            }
             json.writeEndObject();
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -3,6 +3,8 @@ package io.rewind.cli;
 import io.rewind.client.RewindClient;
 import io.rewind.client.ServerInfo;
 import java.io.PrintWriter;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -30,9 +32,14 @@ final class InfoCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         if (format == EventFormat.JSON) {
-            out.printf("{\"endpoint\":\"%s\",\"version\":\"%s\",\"head_position\":%d,\"stream_count\":%d,"
-                            + "\"storage_engine\":\"%s\",\"stream_endpoint\":\"%s\"}%n", root.endpoint, info.version(),
-                    info.headPosition(), info.streamCount(), info.storageEngine(), info.streamEndpoint());
+            Map<String, Object> fields = new LinkedHashMap<>();
+            fields.put("endpoint", root.endpoint);
+            fields.put("version", info.version());
+            fields.put("head_position", info.headPosition());
+            fields.put("stream_count", info.streamCount());
+            fields.put("storage_engine", info.storageEngine());
+            fields.put("stream_endpoint", info.streamEndpoint());
+            out.println(EventFormat.jsonObject(fields));
         } else {
             out.printf("endpoint:        %s%nversion:         %s%nhead position:   %d%nstreams:         %d%n"
                             + "storage engine:  %s%nlive feed:       %s%n", root.endpoint, info.version(),

@@ -29,6 +29,7 @@ public final class ServerProcess implements ServerUnderTest {
     private static final Path JAR = Path.of(System.getProperty("rewind.server.jar",
             "../rewind-server/target/rewind-server.jar"));
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+    private static final Duration EXIT_TIMEOUT = Duration.ofSeconds(60);
 
     private final String name;
     private final Path dataDir;
@@ -221,12 +222,18 @@ public final class ServerProcess implements ServerUnderTest {
         return process.toHandle().info().totalCpuDuration();
     }
 
-    /** Waits for the process to end by itself, and returns its exit status. */
+    /**
+     * Waits for the process to end by itself and returns its exit status; one still running after the
+     * timeout is killed, and the wait fails with its output.
+     */
     public int awaitExit(Duration timeout) {
         try {
             if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                throw new IllegalStateException("server " + name + " still runs after " + timeout + ":\n" + outputText());
+                process.destroyForcibly().waitFor();
+                throw new IllegalStateException("server " + name + " did not exit within " + timeout + ":\n"
+                        + outputText());
             }
+            // Everything the process printed has been read once the pump sees the end of its output.
             pump.join(10_000);
             return process.exitValue();
         } catch (InterruptedException e) {
@@ -239,28 +246,13 @@ public final class ServerProcess implements ServerUnderTest {
     public int stop() {
         // Process.destroy() would also close our end of its output; the handle only signals.
         process.toHandle().destroy();
-        return awaitExit();
+        return awaitExit(EXIT_TIMEOUT);
     }
 
     /** Sends SIGKILL and waits for the process to die. */
     public void kill() {
         process.toHandle().destroyForcibly();
-        awaitExit();
-    }
-
-    private int awaitExit() {
-        try {
-            if (!process.waitFor(60, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor();
-                throw new IllegalStateException("server " + name + " did not exit within 60 s:\n" + outputText());
-            }
-            // Everything the process printed has been read once the pump sees the end of its output.
-            pump.join(10_000);
-            return process.exitValue();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        awaitExit(EXIT_TIMEOUT);
     }
 
     /** Starts the server again on the same data directory and the same ports. */
