@@ -3,6 +3,7 @@ package io.rewind.cli;
 import io.rewind.client.BackupResult;
 import io.rewind.client.RewindClient;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -32,7 +33,12 @@ final class BackupCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         BackupResult result;
-        try (RewindClient client = root.client()) {
+        // The server does the copying and says nothing until it is done; the display shows that it goes on,
+        // and how much has reached the directory when it is on this machine too.
+        Path local = Path.of(directory);
+        try (RewindClient client = root.client();
+                Progress progress = Progress.start("backing up into " + directory, Progress.Unit.BYTES, -1,
+                        () -> Progress.directorySize(local))) {
             result = client.backup(directory, wait);
         }
         PrintWriter out = spec.commandLine().getOut();

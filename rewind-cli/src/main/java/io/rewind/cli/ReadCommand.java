@@ -1,10 +1,14 @@
 package io.rewind.cli;
 
 import io.rewind.client.ReadOptions;
+import io.rewind.client.ReadPage;
 import io.rewind.client.RecordedEvent;
 import io.rewind.client.RewindClient;
+import io.rewind.client.RewindException;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -59,12 +63,45 @@ final class ReadCommand implements Callable<Integer> {
             options = options.maxCount(count);
         }
         PrintWriter out = spec.commandLine().getOut();
+        AtomicLong written = new AtomicLong();
         try (RewindClient client = root.client();
+                // Going to a file or a pipe, a read shows how far it is on the terminal, if there is one.
+                Progress progress = Progress.isATerminal(1) || !Progress.isATerminal(2) ? Progress.hidden() : Progress.start("reading "
+                        + (source.all ? "the global log" : source.stream), Progress.Unit.EVENTS, expected(client),
+                        written::get);
                 Stream<RecordedEvent> events = source.all ? client.readAll(options)
                         : client.readStream(source.stream, options)) {
-            events.forEach(event -> out.println(format.format(event)));
+            events.forEach(event -> {
+                out.println(format.format(event));
+                written.incrementAndGet();
+            });
         }
         out.flush();
         return 0;
+    }
+
+    /**
+     * How many events the read will return, as far as the server's head tells; -1 when it cannot tell (a
+     * stream that does not exist is reported by the read itself).
+     */
+    private long expected(RewindClient client) {
+        long last;
+        try {
+            if (source.all) {
+                last = client.serverInfo().headPosition();
+            } else {
+                ReadPage newest = client.readStreamPageAsync(source.stream, ReadOptions.backwards().pageSize(1)).get();
+                last = newest.events().isEmpty() ? -1 : newest.events().get(0).streamVersion();
+            }
+        } catch (ExecutionException | RewindException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+        long first = from == null ? (backwards ? last : 0) : backwards ? Math.min(from, last) : from;
+        long span = backwards ? first + 1 : last - first + 1;
+        span = Math.max(0, span);
+        return count == null ? span : Math.min(span, count);
     }
 }

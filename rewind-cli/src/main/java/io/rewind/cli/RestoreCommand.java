@@ -26,7 +26,11 @@ final class RestoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        long position = StoreBackup.restore(backup, dataDir);
+        long position;
+        try (Progress progress = Progress.start("restoring " + backup, Progress.Unit.BYTES,
+                StoreBackup.newestBackupBytes(backup), () -> Progress.directorySize(dataDir))) {
+            position = StoreBackup.restore(backup, dataDir);
+        }
         PrintWriter out = spec.commandLine().getOut();
         out.printf("restored %s into %s: positions 0..%d%n", backup, dataDir, position);
         out.flush();

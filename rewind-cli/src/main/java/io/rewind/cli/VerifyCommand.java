@@ -4,6 +4,7 @@ import io.rewind.server.storage.StoreVerifier;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -23,15 +24,13 @@ final class VerifyCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        // Progress only for a person at a terminal, on standard error.
-        boolean interactive = System.console() != null;
-        StoreVerifier.Report report = StoreVerifier.verify(dataDir, checked -> {
-            if (interactive) {
-                System.err.printf("\rchecked %,d events", checked);
-            }
-        });
-        if (interactive) {
-            System.err.print("\r");
+        AtomicLong checked = new AtomicLong();
+        StoreVerifier.Report report;
+        try (Progress progress = Progress.start("verifying " + dataDir, Progress.Unit.ENTRIES, -1, checked::get)) {
+            report = StoreVerifier.verify(dataDir, (done, total) -> {
+                progress.total(total);
+                checked.set(done);
+            });
         }
         if (report.ok()) {
             out.printf("ok: %d events in %d streams in %s, every index entry checked%n", report.events(),

@@ -21,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -242,5 +243,52 @@ class CliIT {
         }
         Run unreachable = run("", "stats", "--http", "http://127.0.0.1:1");
         assertThat(unreachable.status()).isEqualTo(69);
+    }
+
+    @Test
+    void longWorkShowsProgressOnATerminalAndNothingElsewhere() throws Exception {
+        Path script = Path.of("/usr/bin/script");
+        Assumptions.assumeTrue(Files.isExecutable(script), "util-linux's script, which gives a process a terminal");
+        Path data = tmp.resolve("progress");
+        Path backups = tmp.resolve("progress-backups").toAbsolutePath();
+        try (ServerProcess own = ServerProcess.start("cli-progress", data, "rocksdb")) {
+            assertThat(run("a\nb\nc\n", "append", "p", "--endpoint", own.commandEndpoint()).status()).isZero();
+            Run backup = run("", "backup", backups.toString(), "--endpoint", own.commandEndpoint());
+            assertThat(backup.status()).as(backup.err()).isZero();
+            assertThat(backup.err()).as("no terminal, no progress").isEmpty();
+
+            // Output to a file, standard error on a terminal: the read says how far it is there.
+            Path file = tmp.resolve("read.txt");
+            String read = onATerminal("read p --endpoint " + own.commandEndpoint() + " > " + file);
+            assertThat(read).contains("reading p  [########################] 100%  3 events of 3 events");
+            assertThat(Files.readAllLines(file)).hasSize(3);
+            // Output to the terminal: events only, no progress between them.
+            assertThat(onATerminal("read p --endpoint " + own.commandEndpoint())).doesNotContain("reading p");
+            assertThat(own.stop()).isZero();
+        }
+        assertThat(onATerminal("verify --data-dir " + data))
+                .contains("verifying " + data + "  [########################] 100%  9 entries of 9 entries")
+                .contains("ok: 3 events");
+        Path restored = tmp.resolve("progress-restored");
+        assertThat(onATerminal("restore " + backups + " --data-dir " + restored)).containsPattern(
+                "restoring " + Pattern.quote(backups.toString()) + "  \\[#+-*\\] +[0-9]+%  [0-9.]+ KiB of [0-9.]+ KiB")
+                .contains("restored " + backups);
+
+        Run verified = run("", "verify", "--data-dir", restored.toString());
+        assertThat(verified.status()).isZero();
+        assertThat(verified.err()).as("no terminal, no progress").isEmpty();
+    }
+
+    /** Runs the tool with a pseudo-terminal as its standard streams, and returns what the terminal showed. */
+    private static String onATerminal(String arguments) throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process process = new ProcessBuilder("/usr/bin/script", "--quiet", "--return", "--command",
+                java + " -jar " + JAR.toAbsolutePath() + " " + arguments, "/dev/null")
+                .redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.PIPE).start();
+        process.getOutputStream().close();
+        String shown = read(process.getInputStream());
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("rewind %s ends", arguments).isTrue();
+        assertThat(process.exitValue()).as(shown).isZero();
+        return shown;
     }
 }

@@ -23,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.IntStream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -129,7 +130,17 @@ class ServerLifecycleIT {
             assertThat(http.send(HttpRequest.newBuilder(readyUri.resolve("/health/live")).build(),
                     HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
 
-            // What the test does, the metrics count.
+            assertThat(server.stop()).isZero();
+        }
+    }
+
+    @Test
+    void metricsCountWhatClientsDidInThePrometheusTextFormat() throws Exception {
+        Assumptions.assumeTrue(PrometheusText.parserAvailable(), PrometheusText.MISSING);
+        try (ServerProcess server = ServerProcess.start("metrics", tmp.resolve("data"), "rocksdb", "--http-endpoint",
+                "127.0.0.1:0")) {
+            Matcher endpoint = Pattern.compile("health on (http://[^/\\s]+)/").matcher(server.outputText());
+            assertThat(endpoint.find()).as(server.outputText()).isTrue();
             try (RewindClient client = client(server)) {
                 List<EventData> events = List.of(EventData.of("E", "1"), EventData.of("E", "2"));
                 client.append("metered", ExpectedVersion.noStream(), events);
@@ -141,46 +152,38 @@ class ServerLifecycleIT {
                 }
                 assertThat(client.readStream("metered").count()).isEqualTo(2);
             }
-            HttpResponse<String> scrape = http.send(HttpRequest.newBuilder(readyUri.resolve("/metrics")).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> scrape = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create(endpoint.group(1) + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(scrape.statusCode()).isEqualTo(200);
-            Map<String, Double> metrics = parseTextFormat(scrape.body());
-            assertThat(metrics).containsEntry("rewind_appends_total{outcome=\"ok\"}", 1.0)
+            assertThat(scrape.headers().firstValue("Content-Type")).hasValueSatisfying(type -> assertThat(type)
+                    .startsWith("text/plain; version=0.0.4"));
+
+            PrometheusText metrics = PrometheusText.parse(scrape.body());
+            assertThat(metrics.samples()).containsEntry("rewind_appends_total{outcome=\"ok\"}", 1.0)
                     .containsEntry("rewind_appends_total{outcome=\"duplicate\"}", 1.0)
                     .containsEntry("rewind_appends_total{outcome=\"wrong_expected_version\"}", 1.0)
                     .containsEntry("rewind_events_appended_total", 2.0)
                     .containsEntry("rewind_append_latency_seconds_count", 3.0)
+                    .containsEntry("rewind_commit_group_events_sum", 2.0)
                     .containsEntry("rewind_feed_events_published_total", 2.0)
                     .containsEntry("rewind_reads_total", 1.0)
                     .containsEntry("rewind_events_read_total", 2.0)
                     .containsEntry("rewind_head_position", 1.0)
                     .containsEntry("rewind_append_queue_depth", 0.0)
-                    .containsKeys("rewind_commit_group_events_count", "rewind_commit_duration_seconds_sum",
-                            "rewind_rocksdb_live_sst_bytes", "rewind_rocksdb_memtable_bytes",
-                            "rewind_rocksdb_pending_compaction_bytes", "rewind_rocksdb_background_errors",
-                            "jvm_memory_used_bytes{area=\"heap\"}", "jvm_threads_current");
-            assertThat(metrics.get("rewind_commit_group_events_sum")).isEqualTo(2.0);
+                    .containsKeys("rewind_commit_duration_seconds_sum", "rewind_rocksdb_live_sst_bytes",
+                            "rewind_rocksdb_memtable_bytes", "rewind_rocksdb_pending_compaction_bytes",
+                            "rewind_rocksdb_background_errors", "jvm_memory_used_bytes{area=\"heap\"}",
+                            "jvm_threads_current");
+            assertThat(metrics.types()).containsEntry("rewind_appends", "counter")
+                    .containsEntry("rewind_append_latency_seconds", "histogram")
+                    .containsEntry("rewind_commit_group_events", "histogram")
+                    .containsEntry("rewind_commit_duration_seconds", "histogram")
+                    .containsEntry("rewind_append_queue_depth", "gauge")
+                    .containsEntry("rewind_head_position", "gauge");
+            // Every histogram's buckets rise to its count.
+            assertThat(metrics.samples()).containsEntry("rewind_append_latency_seconds_bucket{le=\"+Inf\"}", 3.0);
             assertThat(server.stop()).isZero();
         }
-    }
-
-    /**
-     * The samples of the Prometheus text format (version 0.0.4): every line that is not a comment is
-     * {@code name{labels} value [timestamp]}.
-     */
-    private static Map<String, Double> parseTextFormat(String text) {
-        Map<String, Double> samples = new java.util.HashMap<>();
-        for (String line : text.split("\n")) {
-            if (line.isBlank() || line.startsWith("#")) {
-                continue;
-            }
-            int end = line.lastIndexOf('}');
-            int split = line.indexOf(' ', end < 0 ? 0 : end);
-            String key = line.substring(0, split);
-            String[] rest = line.substring(split + 1).trim().split(" ");
-            samples.put(key, Double.parseDouble(rest[0]));
-        }
-        return samples;
     }
 
     private static String readUntil(Process process, String word) throws IOException {

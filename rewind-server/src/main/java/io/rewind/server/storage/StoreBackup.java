@@ -88,6 +88,23 @@ public final class StoreBackup {
         }
     }
 
+    /**
+     * The bytes of the newest backup in a directory, shared files included: what a restore of it copies.
+     *
+     * @throws StorageException when the directory holds no backup
+     */
+    public static long newestBackupBytes(Path backupDir) {
+        if (!Files.isDirectory(backupDir)) {
+            throw new StorageException("there is no backup directory " + backupDir);
+        }
+        try (BackupEngineOptions options = new BackupEngineOptions(backupDir.toString());
+                BackupEngine engine = BackupEngine.open(Env.getDefault(), options)) {
+            return newest(engine.getBackupInfo(), backupDir).size();
+        } catch (RocksDBException e) {
+            throw new StorageException("cannot read the backups in " + backupDir + ": " + e.getMessage(), e);
+        }
+    }
+
     private static BackupInfo newest(List<BackupInfo> backups, Path backupDir) {
         return backups.stream().max(Comparator.comparingInt(BackupInfo::backupId))
                 .orElseThrow(() -> new StorageException("backup directory " + backupDir + " holds no backup"));

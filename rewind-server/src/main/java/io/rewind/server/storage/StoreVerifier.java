@@ -5,7 +5,6 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.function.LongConsumer;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 
@@ -16,8 +15,18 @@ import org.rocksdb.RocksIterator;
  * at an event that points back; every stream's head its last version; the stream count right.
  */
 public final class StoreVerifier {
-    /** Events checked between two progress calls. */
+    /** Entries checked between two progress calls. */
     public static final long PROGRESS_EVERY = 100_000;
+
+    /** Told how far a check is, in entries: each event, then each entry of the two indexes. */
+    @FunctionalInterface
+    public interface Progress {
+        /**
+         * @param done  entries checked so far
+         * @param total entries to check in all: three per event the store says it holds
+         */
+        void checked(long done, long total);
+    }
 
     /**
      * What a check found.
@@ -32,29 +41,49 @@ public final class StoreVerifier {
 
     private final RocksDbStorage storage;
     private final RocksDbStorage.Db db;
-    private final LongConsumer progress;
+    private final Progress progress;
+    private final long every;
+    private final long total;
+    private long done;
     /** Per stream: the number of events seen so far in the log, i.e. the next version expected. */
     private final Map<String, Long> versions = new HashMap<>();
     private long events;
 
-    private StoreVerifier(RocksDbStorage storage, LongConsumer progress) {
+    private StoreVerifier(RocksDbStorage storage, long every, Progress progress) {
         this.storage = storage;
+        this.every = every;
         this.db = storage.database();
         this.progress = progress;
+        this.total = 3 * storage.nextPosition();
+    }
+
+    private void counted() {
+        if (++done % every == 0) {
+            progress.checked(done, total);
+        }
     }
 
     /**
      * Checks the store in the directory.
      *
-     * @param progress called with the number of events checked so far, every {@value #PROGRESS_EVERY}
+     * @param progress told how far the check is: at the start, every {@value #PROGRESS_EVERY} entries, and at
+     *                 the end of a check that found nothing
      * @throws StorageException when the store cannot be opened at all (the message says why)
      */
-    public static Report verify(Path directory, LongConsumer progress) {
+    public static Report verify(Path directory, Progress progress) {
+        return verify(directory, PROGRESS_EVERY, progress);
+    }
+
+    static Report verify(Path directory, long every, Progress progress) {
         try (RocksDbStorage storage = RocksDbStorage.openReadOnly(directory)) {
-            StoreVerifier verifier = new StoreVerifier(storage, progress);
+            StoreVerifier verifier = new StoreVerifier(storage, every, progress);
             String problem;
+            progress.checked(0, verifier.total);
             try {
                 problem = verifier.run();
+                if (problem == null && verifier.done % every != 0) {
+                    progress.checked(verifier.done, verifier.total);
+                }
             } catch (RocksDBException e) {
                 problem = "RocksDB failed while reading: " + e.getMessage();
             }
@@ -108,9 +137,7 @@ public final class StoreVerifier {
                     return problem;
                 }
                 events++;
-                if (events % PROGRESS_EVERY == 0) {
-                    progress.accept(events);
-                }
+                counted();
             }
             it.status();
         }
@@ -161,6 +188,7 @@ public final class StoreVerifier {
                     return "the stream index holds '" + stream + "' version " + version + ", which no event has";
                 }
                 entries++;
+                counted();
             }
         }
         return entries == events ? null : "the stream index holds " + entries + " entries for " + events + " events";
@@ -177,6 +205,7 @@ public final class StoreVerifier {
                     return "the id index points at position " + location.globalPosition() + ", where no event is";
                 }
                 entries++;
+                counted();
             }
         }
         return entries == events ? null : "the id index holds " + entries + " entries for " + events + " events";

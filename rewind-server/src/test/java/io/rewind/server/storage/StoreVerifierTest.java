@@ -43,11 +43,15 @@ class StoreVerifierTest {
     @Test
     void aWholeStorePasses() {
         store();
-        List<Long> progress = new ArrayList<>();
-        StoreVerifier.Report report = StoreVerifier.verify(directory, progress::add);
+        List<String> progress = new ArrayList<>();
+        StoreVerifier.Report report = StoreVerifier.verify(directory, 200, (done, total) -> progress.add(done + "/"
+                + total));
         assertThat(report.ok()).as(report.problem()).isTrue();
         assertThat(report.events()).isEqualTo(300);
         assertThat(report.streams()).isEqualTo(3);
+        // Three entries an event: the log, then the stream index, then the id index.
+        assertThat(progress).containsExactly("0/900", "200/900", "400/900", "600/900", "800/900",
+                "900/900");
     }
 
     @Test
@@ -57,7 +61,7 @@ class StoreVerifierTest {
         damage(db -> db.rocks().delete(db.streams(), EventCodec.streamKey(EventCodec.streamPrefix(victim.stream()),
                 victim.streamVersion())));
 
-        StoreVerifier.Report report = StoreVerifier.verify(directory, p -> { });
+        StoreVerifier.Report report = StoreVerifier.verify(directory, (done, total) -> { });
 
         assertThat(report.problem()).isEqualTo("the event at position 151 (stream 's1' version 50) is missing from"
                 + " the stream index");
@@ -67,21 +71,21 @@ class StoreVerifierTest {
     void aMissingIdEntryAndAWrongHeadAreNamed() throws Exception {
         List<StoredEvent> events = store();
         damage(db -> db.rocks().delete(db.ids(), EventCodec.uuidKey(events.get(7).eventId())));
-        assertThat(StoreVerifier.verify(directory, p -> { }).problem()).contains("position 7")
+        assertThat(StoreVerifier.verify(directory, (done, total) -> { }).problem()).contains("position 7")
                 .contains("missing from the id index").contains(events.get(7).eventId().toString());
 
         damage(db -> db.rocks().put(db.ids(), EventCodec.uuidKey(events.get(7).eventId()),
                 EventCodec.encodeLocation(events.get(7), "s1".getBytes(StandardCharsets.UTF_8))));
         damage(db -> db.rocks().put(db.heads(), "s2".getBytes(StandardCharsets.UTF_8), EventCodec.longKey(5)));
-        assertThat(StoreVerifier.verify(directory, p -> { }).problem())
+        assertThat(StoreVerifier.verify(directory, (done, total) -> { }).problem())
                 .isEqualTo("the head of stream 's2' is version 5, but its last event has version 99");
     }
 
     @Test
     void aDirectoryWithoutAStoreIsSaidSo() {
-        assertThatThrownBy(() -> StoreVerifier.verify(directory.resolve("none"), p -> { }))
+        assertThatThrownBy(() -> StoreVerifier.verify(directory.resolve("none"), (done, total) -> { }))
                 .isInstanceOf(StorageException.class).hasMessageContaining("no data directory");
-        assertThatThrownBy(() -> StoreVerifier.verify(directory, p -> { }))
+        assertThatThrownBy(() -> StoreVerifier.verify(directory, (done, total) -> { }))
                 .isInstanceOf(StorageException.class).hasMessageContaining("holds no Rewind store");
     }
 }
