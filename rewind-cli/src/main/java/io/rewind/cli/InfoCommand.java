@@ -39,11 +39,26 @@ final class InfoCommand implements Callable<Integer> {
             fields.put("stream_count", info.streamCount());
             fields.put("storage_engine", info.storageEngine());
             fields.put("stream_endpoint", info.streamEndpoint());
+            fields.put("role", info.role());
+            if (info.replicated()) {
+                fields.put("node_id", info.nodeId());
+                fields.put("leader_id", info.leaderId());
+                fields.put("term", info.term());
+                fields.put("commit_index", info.commitIndex());
+                fields.put("applied_position", info.appliedPosition());
+            }
             out.println(EventFormat.jsonObject(fields));
         } else {
             out.printf("endpoint:        %s%nversion:         %s%nhead position:   %d%nstreams:         %d%n"
-                            + "storage engine:  %s%nlive feed:       %s%n", root.endpoint, info.version(),
-                    info.headPosition(), info.streamCount(), info.storageEngine(), info.streamEndpoint());
+                            + "storage engine:  %s%nlive feed:       %s%nrole:            %s%n", root.endpoint,
+                    info.version(), info.headPosition(), info.streamCount(), info.storageEngine(),
+                    info.streamEndpoint(), info.role());
+            if (info.replicated()) {
+                out.printf("node:            %s%nleader:          %s%nterm:            %d%ncommit index:    %d%n"
+                                + "members:         %s%n", info.nodeId(), info.leaderId().isEmpty() ? "(none known)"
+                                : info.leaderId(), info.term(), info.commitIndex(), String.join(", ",
+                                info.members().stream().map(m -> m.id() + " " + m.commandEndpoint()).toList()));
+            }
         }
         out.flush();
         return 0;

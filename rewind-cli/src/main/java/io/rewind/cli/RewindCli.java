@@ -29,8 +29,9 @@ public final class RewindCli {
     static final int FAILED = 1;
     static final int UNREACHABLE = 69;
 
-    @Option(names = "--endpoint", paramLabel = "ENDPOINT", defaultValue = "tcp://127.0.0.1:9090",
-            scope = ScopeType.INHERIT, description = "The server's command endpoint (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--endpoint", paramLabel = "ENDPOINT[,ENDPOINT...]", defaultValue = "tcp://127.0.0.1:9090",
+            scope = ScopeType.INHERIT, description = "The server's command endpoint (default: ${DEFAULT-VALUE}), or"
+                    + " those of the members of a replicated group, comma-separated: appends follow the leader.")
     String endpoint;
 
     @Option(names = "--feed-endpoint", paramLabel = "ENDPOINT", scope = ScopeType.INHERIT,
@@ -71,7 +72,8 @@ public final class RewindCli {
 
     /** A client of the server these options name. */
     RewindClient client() {
-        RewindClient.Builder builder = RewindClient.builder().commandEndpoint(endpoint).requestTimeout(timeout);
+        RewindClient.Builder builder = RewindClient.builder().commandEndpoints(endpoint.split(","))
+                .requestTimeout(timeout);
         if (feedEndpoint != null) {
             builder.streamEndpoint(feedEndpoint);
         }

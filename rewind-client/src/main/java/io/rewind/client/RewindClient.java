@@ -2,7 +2,7 @@ package io.rewind.client;
 
 import io.rewind.client.internal.CatchUpSubscription;
 import io.rewind.client.internal.ClientCodec;
-import io.rewind.client.internal.Connection;
+import io.rewind.client.internal.CommandRouter;
 import io.rewind.client.internal.Endpoints;
 import io.rewind.protocol.v1.ReadResponse;
 import io.rewind.protocol.v1.Response;
@@ -16,6 +16,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.Spliterator;
 import java.util.Spliterators;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
@@ -37,7 +38,7 @@ import java.util.stream.StreamSupport;
  * }</pre>
  */
 public final class RewindClient implements AutoCloseable {
-    private final Connection connection;
+    private final CommandRouter connection;
     private final String commandEndpoint;
     private final String streamEndpoint;
     private final int subscriptionHighWaterMark;
@@ -46,11 +47,12 @@ public final class RewindClient implements AutoCloseable {
     private final Set<CatchUpSubscription> subscriptions = ConcurrentHashMap.newKeySet();
 
     private RewindClient(Builder builder) {
-        this.commandEndpoint = builder.commandEndpoint;
+        this.commandEndpoint = builder.commandEndpoints.get(0);
         this.streamEndpoint = builder.streamEndpoint;
         this.subscriptionHighWaterMark = builder.subscriptionHighWaterMark;
         this.subscriptionBufferBytes = builder.subscriptionBufferBytes;
-        this.connection = new Connection(builder.commandEndpoint, builder.requestTimeout);
+        this.connection = new CommandRouter(builder.commandEndpoints, builder.requestTimeout,
+                builder.failoverAttemptTimeout);
     }
 
     /** @return a builder with the server's default endpoints and a 10 s request timeout */
@@ -95,6 +97,11 @@ public final class RewindClient implements AutoCloseable {
         Objects.requireNonNull(stream, "stream");
         Objects.requireNonNull(expected, "expected");
         Objects.requireNonNull(events, "events");
+        if (connection.replicated()) {
+            // A retry on another member must carry the same ids, so that an append that reached the log
+            // before a failover is stored once: ids are chosen here, not by the server.
+            events = events.stream().map(e -> e.eventId() != null ? e : e.withId(UUID.randomUUID())).toList();
+        }
         return connection.send(ClientCodec.append(stream, expected, events)).thenApply(ClientCodec::toAppendResult);
     }
 
@@ -432,7 +439,8 @@ public final class RewindClient implements AutoCloseable {
 
     /** Configures a {@link RewindClient}. */
     public static final class Builder {
-        private String commandEndpoint = "tcp://127.0.0.1:9090";
+        private List<String> commandEndpoints = List.of("tcp://127.0.0.1:9090");
+        private Duration failoverAttemptTimeout = Duration.ofSeconds(2);
         private String streamEndpoint;
         private Duration requestTimeout = Duration.ofSeconds(10);
         private int subscriptionHighWaterMark = 1_000;
@@ -468,7 +476,34 @@ public final class RewindClient implements AutoCloseable {
 
         /** @param endpoint the server's command endpoint (default tcp://127.0.0.1:9090) */
         public Builder commandEndpoint(String endpoint) {
-            this.commandEndpoint = Objects.requireNonNull(endpoint, "endpoint");
+            this.commandEndpoints = List.of(Objects.requireNonNull(endpoint, "endpoint"));
+            return this;
+        }
+
+        /**
+         * The command endpoints of the members of a replicated group (any order; the first is asked first).
+         * Appends follow the leader: a NOT_LEADER reply is followed to the leader it names, and a member
+         * that does not answer within {@link #failoverAttemptTimeout} is left for the next, until the
+         * request timeout; appends get client-chosen event ids, so a retry is stored once. Reads go to the
+         * same member and fail over the same way.
+         */
+        public Builder commandEndpoints(String... endpoints) {
+            if (endpoints.length == 0) {
+                throw new IllegalArgumentException("at least one command endpoint is needed");
+            }
+            this.commandEndpoints = List.of(endpoints);
+            return this;
+        }
+
+        /**
+         * @param timeout with several command endpoints, how long one member may take to answer before the
+         *                request goes to the next (default 2 s); with one, unused
+         */
+        public Builder failoverAttemptTimeout(Duration timeout) {
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("failover attempt timeout must be positive, got " + timeout);
+            }
+            this.failoverAttemptTimeout = timeout;
             return this;
         }
 

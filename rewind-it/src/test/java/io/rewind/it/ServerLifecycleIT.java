@@ -92,6 +92,12 @@ class ServerLifecycleIT {
         assertRefused(List.of("--fsync", "sometimes"), "--fsync", "sometimes");
         assertRefused(List.of("--no-such-option"), "--no-such-option");
         assertRefused(List.of("--max-read-page", "0"), "--max-read-page", "0");
+        String peers = "n1@127.0.0.1:7001@tcp://127.0.0.1:9090,n2@127.0.0.1:7002@tcp://127.0.0.1:9190";
+        assertRefused(List.of("--storage", "rocksdb", "--node-id", "n3", "--peers", peers), "--node-id", "'n3' is not in");
+        assertRefused(List.of("--storage", "rocksdb", "--node-id", "n1", "--peers", peers + ",n2@h:1@tcp://h:2"),
+                "--peers", "'n2' is listed twice");
+        assertRefused(List.of("--storage", "rocksdb", "--node-id", "n1", "--peers", "n1@nowhere"), "--peers",
+                "n1@nowhere");
     }
 
     @Test
@@ -209,7 +215,7 @@ class ServerLifecycleIT {
         Process process = new ProcessBuilder(ServerProcess.command(all)).redirectErrorStream(true).start();
         assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("exits for %s", args).isTrue();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(process.exitValue()).as("exit status for %s: %s", args, output).isNotZero();
+        assertThat(process.exitValue()).as("exit status for %s: %s", args, output).isEqualTo(2);
         assertThat(output).as("message for %s", args).contains(mentions).doesNotContain("ready");
     }
 }

@@ -48,6 +48,20 @@ public final class FatalErrors {
         log.debug("ZeroMQ I/O thread error", error);
     }
 
+    /**
+     * Halts the process after logging why: for a state the server must not go on from (a member of a
+     * replicated group that cannot apply an entry would diverge from the others). Never returns.
+     */
+    public static void halt(String why, Throwable cause) {
+        try {
+            log.error("Fatal: {}: exiting with status {}", why, EXIT_STATUS, cause);
+        } catch (Throwable ignored) {
+            // Halting matters more than the line.
+        } finally {
+            Runtime.getRuntime().halt(EXIT_STATUS);
+        }
+    }
+
     /** Halts the process after logging the error: never returns. */
     public static void halt(Thread thread, VirtualMachineError error) {
         reserve = null;

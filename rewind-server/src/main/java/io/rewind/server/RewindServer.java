@@ -8,7 +8,11 @@ import io.rewind.server.http.ServerMetrics;
 import io.rewind.server.storage.EventStorage;
 import io.rewind.server.storage.InMemoryStorage;
 import io.rewind.server.storage.RocksDbStorage;
+import io.rewind.server.replication.RaftReplication;
+import io.rewind.server.transport.ClusterView;
 import io.rewind.server.transport.ZeroMqServer;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,10 +24,14 @@ public final class RewindServer implements AutoCloseable {
     private final EventStorage storage;
     private final ZeroMqServer zeromq;
     private final HealthEndpoint health;
+    /** This member of a replicated group; null when the server runs alone. */
+    private final RaftReplication raft;
     private boolean closed;
 
-    private RewindServer(ServerConfig config, EventStorage storage, ZeroMqServer zeromq, HealthEndpoint health) {
+    private RewindServer(ServerConfig config, EventStorage storage, ZeroMqServer zeromq, HealthEndpoint health,
+            RaftReplication raft) {
         this.health = health;
+        this.raft = raft;
         this.config = config;
         this.storage = storage;
         this.zeromq = zeromq;
@@ -38,6 +46,7 @@ public final class RewindServer implements AutoCloseable {
                 : HealthEndpoint.start(config.httpEndpoint().host(), config.httpEndpoint().port());
         EventStorage storage;
         ZeroMqServer zeromq;
+        RaftReplication raft = null;
         try {
             storage = switch (config.storage()) {
                 case ROCKSDB -> RocksDbStorage.open(config.dataDir(), config.minFreeSpace());
@@ -52,8 +61,19 @@ public final class RewindServer implements AutoCloseable {
             }
             zeromq = new ZeroMqServer(config, storage, ServerVersion.get(), metrics);
             try {
+                if (config.replicated()) {
+                    // Started before the endpoints, so that the first request already sees the group; what it
+                    // applies meanwhile waits for the command thread.
+                    raft = RaftReplication.start(config.cluster(), config.dataDir(), (RocksDbStorage) storage,
+                            config.limits().maxAppendBytes() + (long) config.limits().maxEventsPerAppend() * 64,
+                            zeromq.replicatedCommits());
+                    zeromq.attach(raft);
+                }
                 zeromq.start();
             } catch (RuntimeException e) {
+                if (raft != null) {
+                    raft.close();
+                }
                 storage.close();
                 throw e;
             }
@@ -63,19 +83,35 @@ public final class RewindServer implements AutoCloseable {
             }
             throw e;
         }
-        RewindServer server = new RewindServer(config, storage, zeromq, health);
+        RewindServer server = new RewindServer(config, storage, zeromq, health, raft);
         if (health != null) {
-            health.ready();
+            RaftReplication member = raft;
+            health.ready(member == null ? () -> null : () -> member.status().leaderId().isEmpty()
+                    ? "no leader is known to member '" + member.nodeId() + "' (an election is under way)" : null);
         }
+        String role = raft == null ? "" : ", " + describeMembership(raft);
         String legacy = zeromq.legacyQueryEndpoint() == null && zeromq.legacyStreamEndpoint() == null ? ""
                 : ", legacy query on " + zeromq.legacyQueryEndpoint() + ", legacy stream on "
                         + zeromq.legacyStreamEndpoint() + " (stream '" + config.legacy().stream() + "')";
-        log.info("Rewind {} ready: commands on {}, live feed on {}, storage {}{}, fsync {}{}", ServerVersion.get(),
+        log.info("Rewind {} ready: commands on {}, live feed on {}, storage {}{}, fsync {}{}{}", ServerVersion.get(),
                 zeromq.commandEndpoint(), zeromq.streamEndpoint(), storage.engine(),
                 config.storage() == ServerConfig.StorageEngine.ROCKSDB ? " in " + config.dataDir() : "",
-                config.fsync().name().toLowerCase(), legacy + (health == null ? ""
-                        : ", health on http://" + health.boundAddress() + "/health/ready"));
+                raft == null ? config.fsync().name().toLowerCase() : "always (the replicated log)", role,
+                legacy + (health == null ? "" : ", health on http://" + health.boundAddress() + "/health/ready"));
         return server;
+    }
+
+    /** The member's id and role, once it knows one: waits up to two election timeouts for a leader. */
+    private static String describeMembership(RaftReplication raft) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(4);
+        ClusterView.Status status = raft.status();
+        while (status.leaderId().isEmpty() && System.nanoTime() < deadline) {
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+            status = raft.status();
+        }
+        return "member '" + raft.nodeId() + "' of " + raft.members().size() + ", role " + status.role()
+                + (status.leaderId().isEmpty() ? ", no leader yet" : ", leader '" + status.leaderId() + "'")
+                + ", term " + status.term();
     }
 
     private static EventStorage memoryStorage(long limit) {
@@ -112,6 +148,9 @@ public final class RewindServer implements AutoCloseable {
             health.stopping();
         }
         zeromq.close();
+        if (raft != null) {
+            raft.close();
+        }
         storage.close();
         if (health != null) {
             health.close();

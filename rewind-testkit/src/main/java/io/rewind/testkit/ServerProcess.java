@@ -92,8 +92,14 @@ public final class ServerProcess implements ServerUnderTest {
     }
 
     private void launch() {
-        List<String> args = new ArrayList<>(List.of("--data-dir", dataDir.toString(), "--storage", storage,
-                "--command-endpoint", commandEndpoint, "--stream-endpoint", streamEndpoint));
+        List<String> args = new ArrayList<>(List.of("--data-dir", dataDir.toString(), "--storage", storage));
+        // Free ports unless the test names its own (a member of a replicated group has a fixed endpoint).
+        if (!extraArgs.contains("--command-endpoint")) {
+            args.addAll(List.of("--command-endpoint", commandEndpoint));
+        }
+        if (!extraArgs.contains("--stream-endpoint")) {
+            args.addAll(List.of("--stream-endpoint", streamEndpoint));
+        }
         if (!extraArgs.contains("--min-free-space")) {
             // Tests need little disk; the default reserve of 512 MiB would fail them on a nearly full one.
             args.addAll(List.of("--min-free-space", "16MiB"));
@@ -247,6 +253,30 @@ public final class ServerProcess implements ServerUnderTest {
         // Process.destroy() would also close our end of its output; the handle only signals.
         process.toHandle().destroy();
         return awaitExit(EXIT_TIMEOUT);
+    }
+
+    /** Sends SIGSTOP: the process stops running (its sockets stay open) until {@link #resume()}. */
+    public void pause() {
+        signal("STOP");
+    }
+
+    /** Sends SIGCONT to a process {@link #pause() paused}. */
+    public void resume() {
+        signal("CONT");
+    }
+
+    private void signal(String name) {
+        try {
+            Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+            if (kill.waitFor() != 0) {
+                throw new IllegalStateException("kill -" + name + " " + process.pid() + " failed");
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot signal server " + this.name, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Sends SIGKILL and waits for the process to die. */

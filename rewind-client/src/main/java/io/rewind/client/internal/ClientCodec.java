@@ -1,6 +1,5 @@
 package io.rewind.client.internal;
 
-import com.google.protobuf.UnsafeByteOperations;
 import io.rewind.client.AppendResult;
 import io.rewind.client.BackupResult;
 import io.rewind.client.Direction;
@@ -12,6 +11,7 @@ import io.rewind.client.ReadPage;
 import io.rewind.client.RecordedEvent;
 import io.rewind.client.RewindException;
 import io.rewind.client.ServerErrorException;
+import io.rewind.client.NotLeaderException;
 import io.rewind.client.ServerInfo;
 import io.rewind.client.ServerUnavailableException;
 import io.rewind.client.StreamNotFoundException;
@@ -19,7 +19,6 @@ import io.rewind.client.TooLargeException;
 import io.rewind.client.WrongExpectedVersionException;
 import io.rewind.protocol.v1.AppendRequest;
 import io.rewind.protocol.v1.EventRecord;
-import io.rewind.protocol.v1.NewEvent;
 import io.rewind.protocol.v1.ReadRequest;
 import io.rewind.protocol.v1.ReadResponse;
 import io.rewind.protocol.v1.Request;
@@ -37,13 +36,8 @@ public final class ClientCodec {
         AppendRequest.Builder append = AppendRequest.newBuilder().setStream(stream)
                 .setExpectedVersion(toProto(expected));
         for (EventData event : events) {
-            NewEvent.Builder proto = NewEvent.newBuilder().setType(event.type())
-                    .setData(UnsafeByteOperations.unsafeWrap(event.data()))
-                    .setMetadata(UnsafeByteOperations.unsafeWrap(event.metadata()));
-            if (event.eventId() != null) {
-                proto.setEventId(WireFormat.eventId(event.eventId()));
-            }
-            append.addEvents(proto);
+            // EventData's accessors copy; the builder wraps what it is given.
+            append.addEvents(WireFormat.newEvent(event.eventId(), event.type(), event.data(), event.metadata()));
         }
         return Request.newBuilder().setAppend(append);
     }
@@ -99,8 +93,13 @@ public final class ClientCodec {
 
     public static ServerInfo toServerInfo(Response response) {
         var info = expect(response, Response.ResultCase.SERVER_INFO).getServerInfo();
+        String role = info.getRole().isEmpty() ? "standalone" : info.getRole();
         return new ServerInfo(info.getVersion(), info.getHeadPosition(), info.getStreamCount(),
-                info.getStorageEngine(), info.getStreamEndpoint());
+                info.getStorageEngine(), info.getStreamEndpoint(), info.getNodeId(), role, info.getLeaderId(),
+                info.getTerm(), info.getNodeId().isEmpty() ? -1 : info.getCommitIndex(),
+                info.getNodeId().isEmpty() ? info.getHeadPosition() : info.getAppliedPosition(),
+                info.getMembersList().stream().map(m -> new ServerInfo.Member(m.getId(), m.getCommandEndpoint()))
+                        .toList());
     }
 
     /** Decodes an event from a read reply or the live feed. */
@@ -145,6 +144,8 @@ public final class ClientCodec {
             case TOO_LARGE -> new TooLargeException(message);
             case UNAVAILABLE -> new ServerUnavailableException(message);
             case INTERNAL -> new ServerErrorException(message);
+            case NOT_LEADER -> new NotLeaderException(message, error.getNotLeader().getLeaderId(),
+                    error.getNotLeader().getLeaderCommandEndpoint());
             default -> new RewindException("server error " + error.getCode() + ": " + message);
         };
     }

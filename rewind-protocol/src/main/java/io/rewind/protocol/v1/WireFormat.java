@@ -44,6 +44,21 @@ public final class WireFormat {
      *
      * @throws IllegalArgumentException when they are not 16 bytes
      */
+    /**
+     * A new event of an append. The arrays are wrapped, not copied: the caller must not change them.
+     *
+     * @param id the event's id, or null for the server to choose one
+     */
+    public static NewEvent newEvent(UUID id, String type, byte[] data, byte[] metadata) {
+        NewEvent.Builder event = NewEvent.newBuilder().setType(type)
+                .setData(UnsafeByteOperations.unsafeWrap(data))
+                .setMetadata(UnsafeByteOperations.unsafeWrap(metadata));
+        if (id != null) {
+            event.setEventId(eventId(id));
+        }
+        return event.build();
+    }
+
     public static UUID eventId(ByteString bytes) {
         if (bytes.size() != EVENT_ID_BYTES) {
             throw new IllegalArgumentException("an event id is " + EVENT_ID_BYTES + " bytes, not " + bytes.size());

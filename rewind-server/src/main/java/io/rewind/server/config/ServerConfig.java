@@ -14,6 +14,7 @@ import java.nio.file.Path;
  * @param feedHighWaterMark   messages the live feed queues per subscriber before dropping for it
  * @param legacy              the original Rewind protocol's endpoints, each null when off
  * @param httpEndpoint        where the health checks are served, or null for off
+ * @param cluster             the replicated group this server is a member of, or null when it runs alone
  */
 public record ServerConfig(
         Path dataDir,
@@ -28,7 +29,13 @@ public record ServerConfig(
         int queueCapacity,
         int feedHighWaterMark,
         Legacy legacy,
-        HttpEndpoint httpEndpoint) {
+        HttpEndpoint httpEndpoint,
+        ClusterConfig cluster) {
+
+    /** Whether this server is a member of a replicated group. */
+    public boolean replicated() {
+        return cluster != null;
+    }
 
     /** A TCP address for HTTP; port 0 picks a free one. */
     public record HttpEndpoint(String host, int port) {}

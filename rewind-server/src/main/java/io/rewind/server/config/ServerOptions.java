@@ -59,9 +59,11 @@ public final class ServerOptions {
                     + " reads go on (default: half the JVM's maximum heap).")
     Long memoryLimit;
 
-    @Option(names = "--command-endpoint", paramLabel = "ENDPOINT", defaultValue = "tcp://127.0.0.1:9090",
-            description = "Where the command ROUTER socket binds (default: ${DEFAULT-VALUE}). tcp://HOST:* picks a"
-                    + " free port.")
+    private static final String DEFAULT_COMMAND_ENDPOINT = "tcp://127.0.0.1:9090";
+
+    @Option(names = "--command-endpoint", paramLabel = "ENDPOINT", defaultValue = DEFAULT_COMMAND_ENDPOINT,
+            description = "Where the command ROUTER socket binds (default: ${DEFAULT-VALUE}; in a replicated group, this"
+                    + " member's endpoint in --peers). tcp://HOST:* picks a free port.")
     String commandEndpoint;
 
     @Option(names = "--stream-endpoint", paramLabel = "ENDPOINT", defaultValue = "tcp://127.0.0.1:9091",
@@ -118,6 +120,16 @@ public final class ServerOptions {
                     + " picks a free one).")
     String httpEndpoint;
 
+    @Option(names = "--node-id", paramLabel = "ID",
+            description = "This server's id in --peers (replicated groups only).")
+    String nodeId;
+
+    @Option(names = "--peers", paramLabel = "ID@RAFT_HOST:PORT@COMMAND_ENDPOINT,...",
+            description = "Every member of the replicated group, this server included, the same list on every member,"
+                    + " e.g. n1@10.0.0.1:7001@tcp://10.0.0.1:9090,n2@10.0.0.2:7001@tcp://10.0.0.2:9090,... Appends are"
+                    + " acknowledged once a majority has them on disk. Off unless set: the server runs alone.")
+    String peers;
+
     @Option(names = "--legacy-query-endpoint", paramLabel = "ENDPOINT",
             description = "Where the original Rewind protocol's request/reply socket binds (off unless set).")
     String legacyQueryEndpoint;
@@ -161,6 +173,15 @@ public final class ServerOptions {
     }
 
     private ServerConfig validate(CommandLine commandLine) {
+        // A member binds its command endpoint where --peers says clients reach it, unless told otherwise.
+        if (peers != null && !commandLine.getParseResult().hasMatchedOption("--command-endpoint")
+                && DEFAULT_COMMAND_ENDPOINT.equals(commandEndpoint)) {
+            try {
+                commandEndpoint = ClusterConfig.parse(nodeId, peers).self().commandEndpoint();
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(commandLine, e.getMessage());
+            }
+        }
         checkEndpoint(commandLine, "--command-endpoint", commandEndpoint);
         checkEndpoint(commandLine, "--stream-endpoint", streamEndpoint);
         Map<String, String> endpoints = new LinkedHashMap<>();
@@ -213,10 +234,32 @@ public final class ServerOptions {
         Limits limits = new Limits(maxStreamNameSize, (int) maxEventSize, maxEventsPerAppend,
                 maxAppendSize, maxReadPage, maxReadPageSize);
         ServerConfig.HttpEndpoint http = httpEndpoint == null ? null : parseHttp(commandLine, httpEndpoint);
+        ClusterConfig cluster = cluster(commandLine);
         return new ServerConfig(dataDir.toAbsolutePath().normalize(), storage, minFreeSpace, memory,
                 commandEndpoint, streamEndpoint,
                 fsync, maxMessageSize, limits, queueCapacity, feedHighWaterMark,
-                new ServerConfig.Legacy(legacyQueryEndpoint, legacyStreamEndpoint, legacyStream), http);
+                new ServerConfig.Legacy(legacyQueryEndpoint, legacyStreamEndpoint, legacyStream), http, cluster);
+    }
+
+    private ClusterConfig cluster(CommandLine commandLine) {
+        if (peers == null) {
+            if (nodeId != null) {
+                throw new ParameterException(commandLine, "Option '--node-id' needs '--peers': a server runs alone"
+                        + " without them");
+            }
+            return null;
+        }
+        ClusterConfig cluster;
+        try {
+            cluster = ClusterConfig.parse(nodeId, peers);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(commandLine, e.getMessage());
+        }
+        if (storage != ServerConfig.StorageEngine.ROCKSDB) {
+            throw new ParameterException(commandLine, "Option '--peers' needs '--storage rocksdb': a member of a"
+                    + " replicated group keeps its events and its Raft log on disk");
+        }
+        return cluster;
     }
 
     private static final Pattern ENDPOINT = Pattern.compile("(tcp)://(\\[[0-9a-fA-F:.]+]|[^:/\\s]+):(\\*|\\d{1,5})"

@@ -1,18 +1,10 @@
 package io.rewind.server.core;
 
-import io.rewind.server.storage.EventLocation;
 import io.rewind.server.storage.EventStorage;
-import io.rewind.server.storage.StoredEvent;
-import java.security.SecureRandom;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.SplittableRandom;
-import java.util.UUID;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import org.slf4j.Logger;
@@ -21,9 +13,14 @@ import org.slf4j.LoggerFactory;
 /**
  * Checks and writes appends in groups. Any thread may {@link #submit} an append into the bounded
  * queue; one thread, the committer, calls {@link #commitQueued}, which takes what is waiting, checks
- * it in order (an append may depend on the one before it in the same group), writes the accepted ones
- * in one storage batch with one sync, and only then hands the group's outcomes, in commit order, to
- * the {@link CommitSink} on the same thread. A rejected append does not affect the others of its group.
+ * it in order with an {@link AppendDecider} (an append may depend on the one before it in the same
+ * group), writes the accepted ones in one storage batch with one sync, and only then hands the
+ * group's outcomes, in commit order, to the {@link CommitSink} on the same thread. A rejected append
+ * does not affect the others of its group.
+ *
+ * <p>In a replicated group the committer does not write: each group goes to a {@link Replicator},
+ * which proposes it as one entry of the replicated log, and the outcomes come later, when the entry is
+ * applied (see {@code io.rewind.server.replication}).
  *
  * <p>The committer is the thread that reads the requests, so an append crosses no thread between
  * its request and its reply: on two cores, every hand-over between threads cost more than the work.
@@ -46,12 +43,22 @@ public final class AppendWriter<T> implements AutoCloseable {
         void written(int events, long writeNanos);
     }
 
+    /** Takes groups instead of the storage, on the committer thread, when the store is replicated. */
+    public interface Replicator<T> {
+        /**
+         * Proposes one group. Every event of the commands has an id (the writer assigns those the clients
+         * did not), so that every member stores the same. The replicator answers each attachment later.
+         */
+        void propose(List<AppendCommand> commands, List<T> attachments, long payloadBytes);
+
+        /** Most payload bytes in one group: a replicated log entry stays below what its transport takes. */
+        long maxGroupBytes();
+    }
+
     private record Submission<T>(AppendCommand command, T attachment) {}
 
-    /** Stream heads the writer knows without asking the storage; bounded, the least recently used go first. */
-    private static final int HEAD_CACHE_STREAMS = 100_000;
-
     private final EventStorage storage;
+    private final AppendDecider decider;
     private final boolean sync;
     private final int maxGroupEvents;
     private final CommitSink<T> sink;
@@ -61,22 +68,9 @@ public final class AppendWriter<T> implements AutoCloseable {
     private final Object submitLock = new Object();
     private volatile boolean accepting = true;
     private GroupObserver groupObserver = (events, nanos) -> { };
-    /** The global position of the next event written; -1 until the first commit asks the storage. */
-    private long nextGlobalPosition = -1;
+    private Replicator<T> replicator;
     /** Set when a storage write failed: before the next one the storage recovers and positions are asked again. */
     private boolean storageFailed;
-    /** Heads as committed, owned by the committer: a stream's head changes only through it. */
-    private final Map<String, Long> headCache = new LinkedHashMap<>(1024, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
-            return size() > HEAD_CACHE_STREAMS;
-        }
-    };
-    /**
-     * Ids for events sent without one. They need to be unique, not unpredictable: a generator seeded
-     * once from a secure source is enough, and far cheaper than {@link UUID#randomUUID()} per event.
-     */
-    private final SplittableRandom idSource = new SplittableRandom(new SecureRandom().nextLong());
 
     /**
      * @param queueCapacity  most appends waiting; beyond it {@link #submit} refuses (back-pressure)
@@ -87,6 +81,7 @@ public final class AppendWriter<T> implements AutoCloseable {
     public AppendWriter(EventStorage storage, boolean sync, int queueCapacity, int maxGroupEvents,
             CommitSink<T> sink, Runnable wakeCommitter) {
         this.storage = storage;
+        this.decider = new AppendDecider(storage);
         this.sync = sync;
         this.maxGroupEvents = maxGroupEvents;
         this.sink = sink;
@@ -112,6 +107,11 @@ public final class AppendWriter<T> implements AutoCloseable {
     /** Has each group commit's write reported to the observer; call before the first commit. */
     public void observeGroups(GroupObserver observer) {
         this.groupObserver = observer;
+    }
+
+    /** Sends every group to the replicator instead of the storage; call before the first commit. */
+    public void replicateThrough(Replicator<T> replicator) {
+        this.replicator = replicator;
     }
 
     /** Appends waiting to be committed. */
@@ -140,52 +140,85 @@ public final class AppendWriter<T> implements AutoCloseable {
     }
 
     /**
-     * Commits everything queued, in groups of at most {@code maxGroupEvents} events, and hands each
-     * group's outcomes to the sink. Called by the committer thread only.
+     * Commits (or, replicated, proposes) everything queued, in groups of at most {@code maxGroupEvents}
+     * events, and hands each committed group's outcomes to the sink. Called by the committer thread only.
      *
-     * @return the number of appends committed or rejected
+     * @return the number of appends committed, rejected or proposed
      */
     public int commitQueued() {
         if (queue.isEmpty()) {
             return 0;
         }
-        if (storageFailed) {
+        if (replicator == null && storageFailed) {
             try {
                 storage.recoverWrites();
                 storageFailed = false;
                 // A reopened store may hold more than the writer knew: a write that failed after
                 // reaching its log is replayed. Heads and positions are asked again.
-                nextGlobalPosition = -1;
-                headCache.clear();
+                decider.forget();
             } catch (RuntimeException e) {
                 return rejectQueued(RequestError.of(ErrorCode.UNAVAILABLE, "the storage cannot write: "
                         + e.getMessage() + "; nothing was stored, retry later"));
             }
         }
-        if (nextGlobalPosition < 0) {
-            nextGlobalPosition = storage.nextPosition();
-        }
-        List<Submission<T>> group = new ArrayList<>(queue.size());
+        long maxBytes = replicator == null ? Long.MAX_VALUE : replicator.maxGroupBytes();
+        List<AppendCommand> commands = new ArrayList<>(queue.size());
+        List<T> attachments = new ArrayList<>(queue.size());
         int handled = 0;
-        Submission<T> next;
-        while ((next = queue.poll()) != null) {
-            group.add(next);
-            int events = next.command().events().size();
-            while (events < maxGroupEvents && (next = queue.poll()) != null) {
-                group.add(next);
+        Submission<T> next = queue.poll();
+        while (next != null) {
+            int events = 0;
+            long bytes = 0;
+            // A group takes at least one append, then more while they fit.
+            do {
+                commands.add(next.command());
+                attachments.add(next.attachment());
                 events += next.command().events().size();
+                bytes += payloadBytes(next.command());
+                next = queue.poll();
+            } while (next != null && events < maxGroupEvents && bytes + payloadBytes(next.command()) <= maxBytes);
+            if (replicator != null) {
+                replicator.propose(withIds(commands), List.copyOf(attachments), bytes);
+            } else {
+                commit(commands, attachments);
             }
-            nextGlobalPosition = commit(group, nextGlobalPosition);
             statGroups++;
-            statAppends += group.size();
+            statAppends += commands.size();
             statEvents += events;
-            handled += group.size();
-            group.clear();
+            handled += commands.size();
+            commands.clear();
+            attachments.clear();
         }
         if (log.isDebugEnabled()) {
             logStatistics();
         }
         return handled;
+    }
+
+    private static long payloadBytes(AppendCommand command) {
+        long bytes = 0;
+        for (ProposedEvent event : command.events()) {
+            bytes += event.sizeInBytes() + command.stream().length();
+        }
+        return bytes;
+    }
+
+    /** The commands with an id on every event: those sent without get a random one now. */
+    private List<AppendCommand> withIds(List<AppendCommand> commands) {
+        List<AppendCommand> complete = new ArrayList<>(commands.size());
+        for (AppendCommand command : commands) {
+            if (command.events().stream().allMatch(event -> event.eventId() != null)) {
+                complete.add(command);
+                continue;
+            }
+            List<ProposedEvent> events = new ArrayList<>(command.events().size());
+            for (ProposedEvent event : command.events()) {
+                events.add(event.eventId() != null ? event : new ProposedEvent(decider.newEventId(), event.type(),
+                        event.data(), event.metadata()));
+            }
+            complete.add(new AppendCommand(command.stream(), command.expectedVersion(), events));
+        }
+        return complete;
     }
 
     /** Answers everything queued with this error, storing nothing. */
@@ -203,41 +236,30 @@ public final class AppendWriter<T> implements AutoCloseable {
         return outcomes.size();
     }
 
-    /** Validates and writes one group; returns the next global position after it. */
-    private long commit(List<Submission<T>> group, long nextPosition) {
-        GroupState state = new GroupState(nextPosition, storedIds(group));
-        List<AppendOutcome<T>> outcomes = new ArrayList<>(group.size());
-        for (Submission<T> submission : group) {
-            try {
-                outcomes.add(state.apply(submission));
-            } catch (RequestException e) {
-                outcomes.add(AppendOutcome.failure(submission.attachment(), e.error()));
-            } catch (RuntimeException e) {
-                log.error("Could not check the append to stream '{}'", submission.command().stream(), e);
-                outcomes.add(AppendOutcome.failure(submission.attachment(),
-                        RequestError.of(ErrorCode.INTERNAL, "server error checking the append: " + e.getMessage())));
-            }
-        }
-        long committedNext = nextPosition;
+    /** Decides and writes one group, then hands its outcomes to the sink. */
+    private void commit(List<AppendCommand> commands, List<T> attachments) {
+        long commitMicros = ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now());
+        AppendDecider.Decision<T> decision = decider.decide(commands, attachments, commitMicros, true);
+        List<AppendOutcome<T>> outcomes = decision.outcomes();
         long writeStart = System.nanoTime();
         try {
-            storage.append(state.toWrite, sync);
-            committedNext = state.nextPosition;
-            headCache.putAll(state.heads);
+            storage.append(decision.toWrite(), sync);
+            decider.written(decision);
         } catch (RuntimeException e) {
-            log.error("Could not write {} events of {} appends; rejecting them all: {}", state.toWrite.size(),
-                    group.size(), e.getMessage());
+            log.error("Could not write {} events of {} appends; rejecting them all: {}", decision.toWrite().size(),
+                    commands.size(), e.getMessage());
             log.debug("Write failure", e);
             storageFailed = true;
             // Rejections too: they may have been judged against appends of this group that were never stored.
             RequestError error = RequestError.of(ErrorCode.INTERNAL, "storage write failed, the append was not"
                     + " acknowledged: " + e.getMessage());
+            outcomes = new ArrayList<>(outcomes);
             outcomes.replaceAll(o -> AppendOutcome.failure(o.attachment(), error));
         }
         long handOver = System.nanoTime();
         statWriteNanos += handOver - writeStart;
-        if (!state.toWrite.isEmpty()) {
-            groupObserver.written(state.toWrite.size(), handOver - writeStart);
+        if (!decision.toWrite().isEmpty()) {
+            groupObserver.written(decision.toWrite().size(), handOver - writeStart);
         }
         try {
             sink.committed(outcomes);
@@ -245,133 +267,6 @@ public final class AppendWriter<T> implements AutoCloseable {
             log.error("Commit sink failed", e);
         }
         statSinkNanos += System.nanoTime() - handOver;
-        return committedNext;
-    }
-
-    /**
-     * Where the group's event ids are already stored, looked up in one batch (an id stored nowhere
-     * is absent); null when the batched lookup failed.
-     */
-    private Map<UUID, EventLocation> storedIds(List<Submission<T>> group) {
-        List<UUID> ids = new ArrayList<>();
-        for (Submission<T> submission : group) {
-            for (ProposedEvent event : submission.command().events()) {
-                if (event.eventId() != null) {
-                    ids.add(event.eventId());
-                }
-            }
-        }
-        try {
-            return storage.locateAll(ids);
-        } catch (RuntimeException e) {
-            // Each append then looks its ids up alone, and fails alone if the storage does.
-            log.warn("Could not look up the {} event ids of a group at once: {}", ids.size(), e.toString());
-            return null;
-        }
-    }
-
-    /** Stream heads and event ids as they will be once the group is written. */
-    private final class GroupState {
-        private final Map<String, Long> heads = new HashMap<>();
-        private final Map<UUID, EventLocation> ids = new HashMap<>();
-        private final List<StoredEvent> toWrite = new ArrayList<>();
-        private final long commitMicros = ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now());
-        /** Where the group's ids were stored before it, or null to look each up alone. */
-        private final Map<UUID, EventLocation> stored;
-        private long nextPosition;
-        /** Payload of {@link #toWrite}, as {@link StoredEvent#payloadSize()} counts it. */
-        private long bytes;
-
-        GroupState(long nextPosition, Map<UUID, EventLocation> stored) {
-            this.nextPosition = nextPosition;
-            this.stored = stored;
-        }
-
-        AppendOutcome<T> apply(Submission<T> submission) {
-            AppendCommand command = submission.command();
-            AppendResult duplicate = findDuplicate(command);
-            if (duplicate != null) {
-                return AppendOutcome.success(submission.attachment(), duplicate, List.of());
-            }
-            long head = heads.computeIfAbsent(command.stream(), this::committedHead);
-            if (!command.expectedVersion().matches(head)) {
-                throw RequestError.wrongExpectedVersion(command.stream(), command.expectedVersion(), head)
-                        .asException();
-            }
-            long payload = 0;
-            for (ProposedEvent event : command.events()) {
-                payload += command.stream().length() + event.type().length() + event.data().length
-                        + event.metadata().length;
-            }
-            String full = storage.capacityProblem(toWrite.size() + command.events().size(), bytes + payload);
-            if (full != null) {
-                throw RequestException.of(ErrorCode.UNAVAILABLE, full);
-            }
-            bytes += payload;
-            List<StoredEvent> written = new ArrayList<>(command.events().size());
-            long first = nextPosition;
-            for (ProposedEvent event : command.events()) {
-                UUID id = event.eventId() != null ? event.eventId() : newEventId();
-                StoredEvent stored = new StoredEvent(id, command.stream(), ++head, nextPosition++, event.type(),
-                        event.data(), event.metadata(), commitMicros);
-                written.add(stored);
-                ids.put(id, stored.location());
-            }
-            heads.put(command.stream(), head);
-            toWrite.addAll(written);
-            return AppendOutcome.success(submission.attachment(),
-                    new AppendResult(first, nextPosition - 1, head, false), written);
-        }
-
-        /**
-         * The original result when every event of the append was already committed, in the same
-         * stream and order; null when none was; an error when only some were.
-         */
-        private AppendResult findDuplicate(AppendCommand command) {
-            List<ProposedEvent> events = command.events();
-            EventLocation first = events.get(0).eventId() == null ? null : locate(events.get(0).eventId());
-            for (int i = 0; i < events.size(); i++) {
-                UUID id = events.get(i).eventId();
-                EventLocation found = id == null ? null : (i == 0 ? first : locate(id));
-                boolean matches = first != null && found != null && found.stream().equals(command.stream())
-                        && found.streamVersion() == first.streamVersion() + i
-                        && found.globalPosition() == first.globalPosition() + i;
-                if (first == null && found != null || first != null && !matches) {
-                    throw RequestException.of(ErrorCode.INVALID_REQUEST, "event " + i + " of the append to stream '"
-                            + command.stream() + "' does not match what is stored: "
-                            + (found == null ? "event " + id + " is not stored, but event " + events.get(0).eventId()
-                                    + " is"
-                                    : "event id " + id + " is already stored in stream '" + found.stream()
-                                            + "' at version " + found.streamVersion()));
-                }
-            }
-            if (first == null) {
-                return null;
-            }
-            int last = events.size() - 1;
-            return new AppendResult(first.globalPosition(), first.globalPosition() + last,
-                    first.streamVersion() + last, true);
-        }
-
-        private long committedHead(String stream) {
-            Long cached = headCache.get(stream);
-            return cached != null ? cached : storage.streamVersion(stream);
-        }
-
-        /** A random (version 4) UUID. */
-        private UUID newEventId() {
-            long most = idSource.nextLong() & ~0xF000L | 0x4000L;
-            long least = idSource.nextLong() & ~(0xC000L << 48) | (0x8000L << 48);
-            return new UUID(most, least);
-        }
-
-        private EventLocation locate(UUID id) {
-            EventLocation pending = ids.get(id);
-            if (pending != null) {
-                return pending;
-            }
-            return stored != null ? stored.get(id) : storage.locate(id).orElse(null);
-        }
     }
 
     /**

@@ -7,5 +7,6 @@ public enum ErrorCode {
     NOT_FOUND,
     TOO_LARGE,
     UNAVAILABLE,
-    INTERNAL
+    INTERNAL,
+    NOT_LEADER
 }

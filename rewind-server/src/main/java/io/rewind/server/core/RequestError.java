@@ -1,24 +1,39 @@
 package io.rewind.server.core;
 
 /**
- * A failed request: a code, a message for humans and, for a version conflict, its details.
+ * A failed request: a code, a message for humans and, for a version conflict or a misdirected
+ * append, its details.
  *
  * @param conflict set only with {@link ErrorCode#WRONG_EXPECTED_VERSION}
+ * @param leader   set only with {@link ErrorCode#NOT_LEADER}
  */
-public record RequestError(ErrorCode code, String message, VersionConflict conflict) {
+public record RequestError(ErrorCode code, String message, VersionConflict conflict, Leader leader) {
 
     /** Details of a wrong-expected-version error; {@code actualVersion} is -1 for a missing stream. */
     public record VersionConflict(String stream, ExpectedVersion expected, long actualVersion) {}
 
+    /** The leader of a replicated group, as a member knows it; both fields empty when it knows none. */
+    public record Leader(String id, String commandEndpoint) {}
+
     public static RequestError of(ErrorCode code, String message) {
-        return new RequestError(code, message, null);
+        return new RequestError(code, message, null, null);
+    }
+
+    /** An append sent to a member that is not the leader. */
+    public static RequestError notLeader(String nodeId, Leader leader) {
+        String message = leader.id().isEmpty()
+                ? "member '" + nodeId + "' is not the leader and no leader is known yet (an election is under way);"
+                        + " nothing was stored, retry shortly"
+                : "member '" + nodeId + "' is not the leader; nothing was stored, send the append to the leader '"
+                        + leader.id() + "' at " + leader.commandEndpoint();
+        return new RequestError(ErrorCode.NOT_LEADER, message, null, leader);
     }
 
     public static RequestError wrongExpectedVersion(String stream, ExpectedVersion expected, long actual) {
         String message = "wrong expected version for stream '" + stream + "': expected " + expected
                 + ", actual " + (actual < 0 ? "no stream" : Long.toString(actual));
         return new RequestError(ErrorCode.WRONG_EXPECTED_VERSION, message,
-                new VersionConflict(stream, expected, actual));
+                new VersionConflict(stream, expected, actual), null);
     }
 
     /** This error as an exception, to unwind validation code. */

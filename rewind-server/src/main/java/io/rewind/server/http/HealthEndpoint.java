@@ -7,6 +7,7 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Executors;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,6 +40,8 @@ public final class HealthEndpoint implements AutoCloseable {
     private final HttpServer server;
     private volatile State state = State.STARTING;
     private volatile PrometheusMetrics metrics;
+    /** Why a server that is otherwise ready is not, or null when nothing holds it back; asked on each probe. */
+    private volatile Supplier<String> holdBack = () -> null;
 
     private HealthEndpoint(HttpServer server) {
         this.server = server;
@@ -60,7 +63,9 @@ public final class HealthEndpoint implements AutoCloseable {
         server.createContext("/health/live", exchange -> endpoint.answer(exchange, 200, "live"));
         server.createContext("/health/ready", exchange -> {
             State now = endpoint.state;
-            endpoint.answer(exchange, now.status, now.word);
+            String notYet = now == State.READY ? endpoint.holdBack.get() : null;
+            endpoint.answer(exchange, notYet == null ? now.status : 503, notYet == null ? now.word
+                    : "not ready: " + notYet);
         });
         server.createContext("/metrics", exchange -> endpoint.metrics(exchange));
         server.createContext("/", exchange -> endpoint.answer(exchange, 404,
@@ -131,6 +136,17 @@ public final class HealthEndpoint implements AutoCloseable {
     }
 
     public void ready() {
+        ready(() -> null);
+    }
+
+    /**
+     * Ready from now on, as long as the condition says nothing (a member of a replicated group also
+     * needs a known leader).
+     *
+     * @param holdBack asked on each probe: why the server is not ready, or null when it is
+     */
+    public void ready(Supplier<String> holdBack) {
+        this.holdBack = holdBack;
         state = State.READY;
     }
 

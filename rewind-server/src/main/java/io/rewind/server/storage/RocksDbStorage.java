@@ -1,6 +1,7 @@
 package io.rewind.server.storage;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -69,6 +70,8 @@ public final class RocksDbStorage implements EventStorage {
     /** The store's id, also in the {@link StoreDirectory#MARKER} file, so the two can be checked against each other. */
     private static final byte[] STORE_ID_KEY = "store_id".getBytes(StandardCharsets.US_ASCII);
     /** Written to test whether writes work again after a failure. */
+    /** The Raft term and index of the newest replicated log entry applied to the store. */
+    private static final byte[] REPLICATED_KEY = "replicated_term_index".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] PROBE_KEY = "write_probe".getBytes(StandardCharsets.US_ASCII);
     /** The most write-ahead log kept; a restart needs about this much free space to replay it. */
     public static final long MAX_WAL_BYTES = 256L << 20;
@@ -515,11 +518,51 @@ public final class RocksDbStorage implements EventStorage {
 
     @Override
     public void append(List<StoredEvent> batch, boolean sync) {
+        write(batch, sync, null);
+    }
+
+    /**
+     * The Raft log position of the newest replicated entry this store holds the effect of, as
+     * {@link #appendReplicated} stored it: {term, index}; null for a store that never applied one.
+     */
+    public long[] replicatedTermIndex() {
+        try {
+            byte[] stored = open().rocks().get(open().meta(), REPLICATED_KEY);
+            if (stored == null) {
+                return null;
+            }
+            ByteBuffer buffer = ByteBuffer.wrap(stored);
+            return new long[] {buffer.getLong(), buffer.getLong()};
+        } catch (RocksDBException e) {
+            throw new StorageException("cannot read the replicated log position of " + directory + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Stores the events of one replicated log entry, and the entry's position with them in the same atomic
+     * write, without a sync: the replicated log is the durable copy, and after a crash the entries after
+     * {@link #replicatedTermIndex} are applied again.
+     */
+    public void appendReplicated(List<StoredEvent> batch, long term, long index) {
+        write(batch, false, ByteBuffer.allocate(2 * Long.BYTES).putLong(term).putLong(index).array());
+    }
+
+    /** Makes every write so far durable: syncs the write-ahead log. */
+    public void syncWrites() {
+        try {
+            open().rocks().syncWal();
+        } catch (RocksDBException e) {
+            throw new StorageException("cannot sync the write-ahead log of " + directory + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void write(List<StoredEvent> batch, boolean sync, byte[] replicated) {
         if (readOnly) {
             throw new StorageException("the store in " + directory + " is open read-only");
         }
         checkWriterThread();
-        if (batch.isEmpty()) {
+        if (batch.isEmpty() && replicated == null) {
             return;
         }
         long position = nextPosition;
@@ -550,6 +593,9 @@ public final class RocksDbStorage implements EventStorage {
             }
             if (newStreams > 0) {
                 write.put(open.meta(), STREAM_COUNT_KEY, EventCodec.longKey(streamCount + newStreams));
+            }
+            if (replicated != null) {
+                write.put(open.meta(), REPLICATED_KEY, replicated);
             }
             open.rocks().write(sync ? syncWrites : bufferedWrites, write);
         } catch (RocksDBException e) {

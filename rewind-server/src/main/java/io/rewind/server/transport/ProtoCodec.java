@@ -7,6 +7,7 @@ import io.rewind.protocol.v1.AppendResponse;
 import io.rewind.protocol.v1.Error;
 import io.rewind.protocol.v1.EventRecord;
 import io.rewind.protocol.v1.NewEvent;
+import io.rewind.protocol.v1.NotLeader;
 import io.rewind.protocol.v1.Response;
 import io.rewind.protocol.v1.WireFormat;
 import io.rewind.protocol.v1.WrongExpectedVersion;
@@ -23,12 +24,13 @@ import java.util.List;
 import java.util.UUID;
 
 /** The server's one bridge between protobuf messages and domain types. */
-final class ProtoCodec {
+public final class ProtoCodec {
     private static final byte[] NO_BYTES = new byte[0];
 
     private ProtoCodec() {}
 
-    static AppendCommand toCommand(AppendRequest request) {
+    /** An append request as the server checks it; throws INVALID_REQUEST naming what is wrong. */
+    public static AppendCommand toCommand(AppendRequest request) {
         List<ProposedEvent> events = new ArrayList<>(request.getEventsCount());
         for (int i = 0; i < request.getEventsCount(); i++) {
             NewEvent event = request.getEvents(i);
@@ -36,6 +38,16 @@ final class ProtoCodec {
                     bytes(event.getData()), bytes(event.getMetadata())));
         }
         return new AppendCommand(request.getStream(), toExpectedVersion(request), events);
+    }
+
+    /** The command as a request, event ids included: what a replicated log entry carries. */
+    public static AppendRequest toRequest(AppendCommand command) {
+        AppendRequest.Builder request = AppendRequest.newBuilder().setStream(command.stream())
+                .setExpectedVersion(toProto(command.expectedVersion()));
+        for (ProposedEvent event : command.events()) {
+            request.addEvents(WireFormat.newEvent(event.eventId(), event.type(), event.data(), event.metadata()));
+        }
+        return request.build();
     }
 
     private static ExpectedVersion toExpectedVersion(AppendRequest request) {
@@ -111,6 +123,10 @@ final class ProtoCodec {
                     .setExpected(toProto(error.conflict().expected()))
                     .setActualVersion(error.conflict().actualVersion()));
         }
+        if (error.leader() != null) {
+            builder.setNotLeader(NotLeader.newBuilder().setLeaderId(error.leader().id())
+                    .setLeaderCommandEndpoint(error.leader().commandEndpoint()));
+        }
         return Response.newBuilder().setRequestId(requestId).setError(builder).build();
     }
 
@@ -126,6 +142,7 @@ final class ProtoCodec {
             case TOO_LARGE -> io.rewind.protocol.v1.ErrorCode.TOO_LARGE;
             case UNAVAILABLE -> io.rewind.protocol.v1.ErrorCode.UNAVAILABLE;
             case INTERNAL -> io.rewind.protocol.v1.ErrorCode.INTERNAL;
+            case NOT_LEADER -> io.rewind.protocol.v1.ErrorCode.NOT_LEADER;
         };
     }
 }

@@ -1,11 +1,13 @@
 package io.rewind.server.transport;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.rewind.protocol.v1.ClusterMember;
 import io.rewind.protocol.v1.ReadRequest;
 import io.rewind.protocol.v1.ReadResponse;
 import io.rewind.protocol.v1.Request;
 import io.rewind.protocol.v1.Response;
 import io.rewind.protocol.v1.ServerInfoResponse;
+import io.rewind.server.config.ClusterConfig;
 import io.rewind.server.core.AppendCommand;
 import io.rewind.server.core.AppendValidator;
 import io.rewind.server.core.AppendWriter;
@@ -37,16 +39,21 @@ final class RequestHandler implements RouterEndpoint.FrameHandler {
     private final Supplier<String> feedEndpoint;
     private final Backups backups;
     private final ServerMetrics metrics;
+    private final Supplier<ClusterView> cluster;
 
     RequestHandler(EventStorage storage, AppendWriter<ReplyTo> writer, Limits limits, String version,
             Supplier<String> feedEndpoint) {
-        this(storage, writer, limits, version, feedEndpoint, null, ServerMetrics.NONE);
+        this(storage, writer, limits, version, feedEndpoint, null, ServerMetrics.NONE, () -> null);
     }
 
-    /** @param backups takes backups, or null for none */
+    /**
+     * @param backups takes backups, or null for none
+     * @param cluster this member's view of its replicated group, null while there is none (alone)
+     */
     RequestHandler(EventStorage storage, AppendWriter<ReplyTo> writer, Limits limits, String version,
-            Supplier<String> feedEndpoint, Backups backups, ServerMetrics metrics) {
+            Supplier<String> feedEndpoint, Backups backups, ServerMetrics metrics, Supplier<ClusterView> cluster) {
         this.storage = storage;
+        this.cluster = cluster;
         this.metrics = metrics;
         this.feedEndpoint = feedEndpoint;
         this.backups = backups;
@@ -172,11 +179,26 @@ final class RequestHandler implements RouterEndpoint.FrameHandler {
     }
 
     private Response serverInfo(long id) {
-        return Response.newBuilder().setRequestId(id).setServerInfo(ServerInfoResponse.newBuilder()
+        long head = storage.nextPosition() - 1;
+        ServerInfoResponse.Builder info = ServerInfoResponse.newBuilder()
                 .setVersion(version)
-                .setHeadPosition(storage.nextPosition() - 1)
+                .setHeadPosition(head)
                 .setStreamCount(storage.streamCount())
                 .setStorageEngine(storage.engine())
-                .setStreamEndpoint(String.valueOf(feedEndpoint.get()))).build();
+                .setStreamEndpoint(String.valueOf(feedEndpoint.get()))
+                .setAppliedPosition(head);
+        ClusterView view = cluster.get();
+        if (view == null) {
+            info.setRole("standalone").setCommitIndex(-1);
+        } else {
+            ClusterView.Status status = view.status();
+            info.setNodeId(view.nodeId()).setRole(status.role()).setLeaderId(status.leaderId())
+                    .setTerm(status.term()).setCommitIndex(status.commitIndex());
+            for (ClusterConfig.Peer peer : view.members()) {
+                info.addMembers(ClusterMember.newBuilder().setId(peer.id())
+                        .setCommandEndpoint(peer.commandEndpoint()));
+            }
+        }
+        return Response.newBuilder().setRequestId(id).setServerInfo(info).build();
     }
 }

@@ -5,6 +5,8 @@ import io.rewind.server.config.ServerConfig;
 import io.rewind.server.core.AppendOutcome;
 import io.rewind.server.core.AppendWriter;
 import io.rewind.server.http.ServerMetrics;
+import io.rewind.server.replication.RaftReplication;
+import io.rewind.server.replication.ReplicatedCommits;
 import io.rewind.server.storage.EventStorage;
 import io.rewind.server.storage.ReadDirection;
 import io.rewind.server.storage.StoredEvent;
@@ -33,6 +35,9 @@ public final class ZeroMqServer implements AutoCloseable {
     private final RouterEndpoint legacy;
     private final Backups backups;
     private final ServerMetrics metrics;
+    /** In a replicated group: the leader's proposals and every member's applied entries; null alone. */
+    private final ReplicatedCommits<ReplyTo> replicated;
+    private volatile ClusterView cluster;
     private String boundCommandEndpoint;
     private String boundLegacyQueryEndpoint;
 
@@ -52,9 +57,14 @@ public final class ZeroMqServer implements AutoCloseable {
                 config.queueCapacity(), 10_000, this::committed, this::wakeCommitter);
         writer.observeGroups(metrics::committed);
         metrics.watchQueue(writer::queued);
+        replicated = config.replicated() ? new ReplicatedCommits<>(config.cluster().nodeId(),
+                RaftReplication.GROUP_BYTES, this::committed, this::wakeCommitter) : null;
+        if (replicated != null) {
+            writer.replicateThrough(replicated);
+        }
         commands = new RouterEndpoint(context, "rewind-commands", "--command-endpoint", config.commandEndpoint(),
                 config.maxMessageSize(), new RequestHandler(storage, writer, config.limits(), version,
-                        feed::boundEndpoint, backups, metrics),
+                        feed::boundEndpoint, backups, metrics, () -> cluster),
                 new RouterEndpoint.CommitStep() {
                     @Override
                     public void open() {
@@ -64,11 +74,14 @@ public final class ZeroMqServer implements AutoCloseable {
                     @Override
                     public void run() {
                         writer.commitQueued();
+                        if (replicated != null) {
+                            replicated.handOver();
+                        }
                     }
 
                     @Override
                     public boolean pending() {
-                        return writer.queued() > 0;
+                        return writer.queued() > 0 || replicated != null && replicated.pending();
                     }
 
                     @Override
@@ -87,22 +100,31 @@ public final class ZeroMqServer implements AutoCloseable {
         commands.wake();
     }
 
-    /** On the command thread, after each group's commit: publish it, then queue each append's reply. */
+    /**
+     * On the command thread, after each group's commit: publish it, then queue each append's reply. In a
+     * replicated group, also each entry that another member (or an earlier process) proposed: those
+     * outcomes have no one to answer.
+     */
     private void committed(List<AppendOutcome<ReplyTo>> group) {
         feed.publish(group);
         long now = System.nanoTime();
         int published = 0;
         for (AppendOutcome<ReplyTo> outcome : group) {
             published += outcome.committed().size();
-            metrics.appended(outcome.succeeded() ? null : outcome.error().code(),
-                    outcome.succeeded() && outcome.result().duplicate(), outcome.committed().size(),
-                    now - outcome.attachment().receivedNanos());
+            if (outcome.attachment() != null) {
+                metrics.appended(outcome.succeeded() ? null : outcome.error().code(),
+                        outcome.succeeded() && outcome.result().duplicate(), outcome.committed().size(),
+                        now - outcome.attachment().receivedNanos());
+            }
         }
         metrics.published(published);
         List<DeferredReply> replies = new ArrayList<>(group.size());
         List<DeferredReply> legacyReplies = new ArrayList<>();
         for (AppendOutcome<ReplyTo> outcome : group) {
             ReplyTo to = outcome.attachment();
+            if (to == null) {
+                continue;
+            }
             if (to.legacy()) {
                 legacyReplies.add(new DeferredReply(to.envelope(), outcome.succeeded() ? PUBLISHED
                         : LegacyHandler.error(outcome.error().message())[0]));
@@ -118,6 +140,17 @@ public final class ZeroMqServer implements AutoCloseable {
         if (!legacyReplies.isEmpty()) {
             legacy.sendLater(legacyReplies);
         }
+    }
+
+    /** Where applied entries of the replicated log go; null when the server runs alone. */
+    public ReplicatedCommits<ReplyTo> replicatedCommits() {
+        return replicated;
+    }
+
+    /** Connects the started Raft member: ServerInfo tells its view, and the leader proposes through it. */
+    public void attach(RaftReplication raft) {
+        this.cluster = raft;
+        replicated.attach(raft);
     }
 
     /** Sends a reply made on another thread (a finished backup) on the command endpoint. */

@@ -104,6 +104,49 @@ class ServerOptionsTest {
         assertRejected(new String[] {"--legacy-stream", ""}, "--legacy-stream", "empty");
     }
 
+    private static final String PEERS = "n1@127.0.0.1:7001@tcp://127.0.0.1:9090,n2@127.0.0.1:7002@tcp://127.0.0.1:9190,"
+            + "n3@[::1]:7003@tcp://127.0.0.1:9290";
+
+    @Test
+    void aMemberOfAGroupKnowsItsPeersAndBindsItsOwnCommandEndpoint() {
+        ServerConfig alone = ServerOptions.parse();
+        assertThat(alone.replicated()).isFalse();
+
+        ServerConfig member = ServerOptions.parse("--node-id", "n2", "--peers", PEERS);
+        assertThat(member.replicated()).isTrue();
+        assertThat(member.cluster().nodeId()).isEqualTo("n2");
+        assertThat(member.cluster().peers()).extracting(ClusterConfig.Peer::id).containsExactly("n1", "n2", "n3");
+        assertThat(member.cluster().self().raftAddress()).isEqualTo("127.0.0.1:7002");
+        assertThat(member.cluster().peer("n3").orElseThrow().raftAddress()).isEqualTo("[::1]:7003");
+        assertThat(member.cluster().majority()).isEqualTo(2);
+        assertThat(member.commandEndpoint()).as("from --peers").isEqualTo("tcp://127.0.0.1:9190");
+        assertThat(ServerOptions.parse("--node-id", "n2", "--peers", PEERS, "--command-endpoint", "tcp://*:9190")
+                .commandEndpoint()).isEqualTo("tcp://*:9190");
+    }
+
+    @Test
+    void badClusterOptionsNameTheOptionAndTheEntry() {
+        assertRejected(new String[] {"--peers", PEERS}, "--node-id");
+        assertRejected(new String[] {"--node-id", "n1"}, "--node-id", "needs '--peers'");
+        assertRejected(new String[] {"--node-id", "n4", "--peers", PEERS}, "--node-id", "'n4' is not in '--peers'",
+                "n1, n2, n3");
+        assertRejected(new String[] {"--node-id", "n1", "--peers", PEERS + ",n1@127.0.0.1:7004@tcp://h:1"}, "--peers",
+                "id 'n1' is listed twice");
+        assertRejected(new String[] {"--node-id", "n1", "--peers", "n1@127.0.0.1:7001@tcp://h:1,n2@127.0.0.1:7001@tcp://h:2"},
+                "--peers", "same Raft address 127.0.0.1:7001");
+        assertRejected(new String[] {"--node-id", "n1", "--peers", "n1@127.0.0.1:7001@tcp://h:1,n2@h2:7002@tcp://h:1"},
+                "--peers", "same command endpoint tcp://h:1");
+        assertRejected(new String[] {"--node-id", "n1", "--peers", "n1@127.0.0.1@tcp://h:1"}, "--peers",
+                "'n1@127.0.0.1@tcp://h:1' is not ID@RAFT_HOST:PORT@COMMAND_ENDPOINT");
+        assertRejected(new String[] {"--node-id", "n1", "--peers", "n1@127.0.0.1:70000@tcp://h:1"}, "--peers",
+                "port 70000");
+        assertRejected(new String[] {"--node-id", "n1", "--peers", "n1@127.0.0.1:7001@tcp://*:9090"}, "--peers",
+                "tcp://*:9090", "not a command endpoint clients can connect to");
+        assertRejected(new String[] {"--node-id", "n 1", "--peers", PEERS}, "--node-id", "'n 1' is not an id");
+        assertRejected(new String[] {"--node-id", "n1", "--peers", PEERS, "--storage", "memory"}, "--peers",
+                "--storage rocksdb");
+    }
+
     private static void assertRejected(String[] args, String... mentions) {
         assertThatThrownBy(() -> ServerOptions.parse(args)).isInstanceOf(ParameterException.class)
                 .message().contains(mentions);

@@ -1,0 +1,223 @@
+package io.rewind.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.rewind.client.ReadOptions;
+import io.rewind.client.RecordedEvent;
+import io.rewind.client.RewindClient;
+import io.rewind.client.ServerInfo;
+import io.rewind.testkit.ServerProcess;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
+
+/** A replicated group of real server processes on loopback, each on free ports with its own data directory. */
+final class ReplicatedGroup implements AutoCloseable {
+    private final List<ServerProcess> members = new ArrayList<>();
+    private final List<String> ids = new ArrayList<>();
+    private final List<String> commandEndpoints = new ArrayList<>();
+    private final String peers;
+    private final Path directory;
+
+    private ReplicatedGroup(Path directory, int size) {
+        this.directory = directory;
+        List<String> entries = new ArrayList<>();
+        for (int i = 0; i < size; i++) {
+            String id = "n" + (i + 1);
+            String command = "tcp://127.0.0.1:" + freePort();
+            ids.add(id);
+            commandEndpoints.add(command);
+            entries.add(id + "@127.0.0.1:" + freePort() + "@" + command);
+        }
+        peers = String.join(",", entries);
+    }
+
+    /** Starts every member at once and waits until each is ready. */
+    static ReplicatedGroup start(Path directory, int size, String... extraArgs) {
+        ReplicatedGroup group = new ReplicatedGroup(directory, size);
+        List<CompletableFuture<ServerProcess>> starting = new ArrayList<>();
+        for (int i = 0; i < size; i++) {
+            int index = i;
+            starting.add(CompletableFuture.supplyAsync(() -> group.launch(index, extraArgs)));
+        }
+        try {
+            for (CompletableFuture<ServerProcess> member : starting) {
+                group.members.add(member.join());
+            }
+        } catch (RuntimeException e) {
+            starting.forEach(f -> f.thenAccept(ServerProcess::close));
+            throw e;
+        }
+        return group;
+    }
+
+    private ServerProcess launch(int index, String... extraArgs) {
+        List<String> args = new ArrayList<>(List.of("--node-id", ids.get(index), "--peers", peers,
+                "--command-endpoint", commandEndpoints.get(index)));
+        args.addAll(List.of(extraArgs));
+        return ServerProcess.start("group-" + directory.getFileName() + "-" + ids.get(index),
+                directory.resolve(ids.get(index)), "rocksdb", args.toArray(new String[0]));
+    }
+
+    static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    String peers() {
+        return peers;
+    }
+
+    int size() {
+        return members.size();
+    }
+
+    ServerProcess member(int index) {
+        return members.get(index);
+    }
+
+    String id(int index) {
+        return ids.get(index);
+    }
+
+    String commandEndpoint(int index) {
+        return commandEndpoints.get(index);
+    }
+
+    List<String> commandEndpoints() {
+        return List.copyOf(commandEndpoints);
+    }
+
+    /** A client of every member: appends follow the leader. */
+    RewindClient client() {
+        return RewindClient.builder().commandEndpoints(commandEndpoints.toArray(new String[0]))
+                .requestTimeout(Duration.ofSeconds(20)).build();
+    }
+
+    /** A client of one member only. */
+    RewindClient clientOf(int index) {
+        return RewindClient.builder().commandEndpoint(commandEndpoints.get(index))
+                .requestTimeout(Duration.ofSeconds(5)).build();
+    }
+
+    boolean alive(int index) {
+        return members.get(index).process().isAlive();
+    }
+
+    /** What a live member says about itself, or null when it does not answer. */
+    ServerInfo info(int index) {
+        try (RewindClient client = RewindClient.builder().commandEndpoint(commandEndpoints.get(index))
+                .requestTimeout(Duration.ofSeconds(2)).build()) {
+            return client.serverInfo();
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Waits until the live members agree on one leader among them, and returns its index. A member
+     * left out (paused) is not asked.
+     */
+    int awaitLeader(Duration timeout, int... leftOut) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String seen = "";
+        while (System.nanoTime() < deadline) {
+            List<Integer> asked = new ArrayList<>();
+            List<ServerInfo> infos = new ArrayList<>();
+            for (int i = 0; i < size(); i++) {
+                int index = i;
+                if (alive(i) && java.util.Arrays.stream(leftOut).noneMatch(o -> o == index)) {
+                    asked.add(i);
+                    infos.add(info(i));
+                }
+            }
+            seen = infos.toString();
+            List<Integer> leaders = new ArrayList<>();
+            for (int i = 0; i < infos.size(); i++) {
+                if (infos.get(i) != null && infos.get(i).role().equals("leader")) {
+                    leaders.add(asked.get(i));
+                }
+            }
+            if (leaders.size() == 1) {
+                String leaderId = ids.get(leaders.get(0));
+                long term = infos.get(asked.indexOf(leaders.get(0))).term();
+                boolean agreed = infos.stream().allMatch(info -> info != null && info.leaderId().equals(leaderId)
+                        && info.term() == term);
+                if (agreed) {
+                    return leaders.get(0);
+                }
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+        }
+        throw new AssertionError("the group agreed on no leader within " + timeout + "; last seen: " + seen);
+    }
+
+    /** Waits until every live member has applied the log up to the position. */
+    void awaitApplied(long position, Duration timeout) {
+        awaitCondition(() -> {
+            for (int i = 0; i < size(); i++) {
+                ServerInfo info = alive(i) ? info(i) : null;
+                if (alive(i) && (info == null || info.appliedPosition() < position)) {
+                    return false;
+                }
+            }
+            return true;
+        }, timeout, () -> "members applied up to position " + position);
+    }
+
+    static void awaitCondition(BooleanSupplier condition, Duration timeout, java.util.function.Supplier<String> what) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("not within " + timeout + ": " + what.get());
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+        }
+    }
+
+    /** Every event of a member's global log, in order. */
+    List<RecordedEvent> log(int index) {
+        try (RewindClient client = RewindClient.builder().commandEndpoint(commandEndpoints.get(index))
+                .requestTimeout(Duration.ofSeconds(30)).build()) {
+            return client.readAll(ReadOptions.forwards()).collect(Collectors.toList());
+        }
+    }
+
+    /** Asserts that every member holds the same events, field for field, at every position, dense from 0. */
+    List<RecordedEvent> assertIdenticalLogs() {
+        List<RecordedEvent> first = log(0);
+        for (int i = 0; i < first.size(); i++) {
+            assertThat(first.get(i).globalPosition()).as("position of event %d on %s", i, ids.get(0)).isEqualTo(i);
+        }
+        for (int member = 1; member < size(); member++) {
+            List<RecordedEvent> other = log(member);
+            assertThat(other).as("log of %s against %s", ids.get(member), ids.get(0)).hasSameSizeAs(first);
+            for (int i = 0; i < first.size(); i++) {
+                assertThat(other.get(i)).as("event at position %d on %s", i, ids.get(member)).isEqualTo(first.get(i));
+            }
+        }
+        return first;
+    }
+
+    @Override
+    public void close() {
+        for (ServerProcess member : members) {
+            if (member.process().isAlive()) {
+                member.resume();
+            }
+            member.close();
+        }
+    }
+}

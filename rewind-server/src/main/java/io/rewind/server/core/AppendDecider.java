@@ -1,0 +1,232 @@
+package io.rewind.server.core;
+
+import io.rewind.server.storage.EventLocation;
+import io.rewind.server.storage.EventStorage;
+import io.rewind.server.storage.StoredEvent;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Decides a group of appends against the store, in order: an append may depend on the one before it
+ * in the same group. Each append is a duplicate of one already stored (same ids, same stream, same
+ * order: its original result), conflicts with its expected version, or is accepted with the next
+ * global positions and stream versions. Given the same store, the same appends (ids included) and
+ * the same commit time, it decides the same: that is what lets every member of a replicated group
+ * apply a log entry on its own and end up with identical events.
+ *
+ * <p>Owned by one thread, the store's only writer, which tells it what it wrote with {@link #written}.
+ */
+public final class AppendDecider {
+    private static final Logger log = LoggerFactory.getLogger(AppendDecider.class);
+
+    /** Stream heads known without asking the storage; bounded, the least recently used go first. */
+    private static final int HEAD_CACHE_STREAMS = 100_000;
+
+    /**
+     * The outcome of each append of a group, in order, and what to write for them.
+     *
+     * @param toWrite the accepted appends' events, in position order
+     */
+    public record Decision<T>(List<AppendOutcome<T>> outcomes, List<StoredEvent> toWrite, long nextPosition,
+            Map<String, Long> heads) {}
+
+    private final EventStorage storage;
+    /** The global position of the next event written; -1 until the first decision asks the storage. */
+    private long nextGlobalPosition = -1;
+    private final Map<String, Long> headCache = new LinkedHashMap<>(1024, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
+            return size() > HEAD_CACHE_STREAMS;
+        }
+    };
+    /**
+     * Ids for events sent without one. They need to be unique, not unpredictable: a generator seeded
+     * once from a secure source is enough, and far cheaper than {@link UUID#randomUUID()} per event.
+     */
+    private final SplittableRandom idSource = new SplittableRandom(new SecureRandom().nextLong());
+
+    public AppendDecider(EventStorage storage) {
+        this.storage = storage;
+    }
+
+    /** Forgets positions and heads: the store changed under the writer (reopened, replaced). */
+    public void forget() {
+        nextGlobalPosition = -1;
+        headCache.clear();
+    }
+
+    /** A random (version 4) UUID, for an event sent without an id. */
+    public UUID newEventId() {
+        long most = idSource.nextLong() & ~0xF000L | 0x4000L;
+        long least = idSource.nextLong() & ~(0xC000L << 48) | (0x8000L << 48);
+        return new UUID(most, least);
+    }
+
+    /**
+     * Decides the appends, in order, writing nothing.
+     *
+     * @param attachments  one per command, handed back in its outcome
+     * @param commitMicros the commit time of every event accepted
+     * @param capacity     whether to ask the storage for room ({@link EventStorage#capacityProblem}); a
+     *                     replicated entry is applied whatever the local disk says, since every member must
+     *                     store the same
+     */
+    public <T> Decision<T> decide(List<AppendCommand> commands, List<T> attachments, long commitMicros,
+            boolean capacity) {
+        if (nextGlobalPosition < 0) {
+            nextGlobalPosition = storage.nextPosition();
+        }
+        Group group = new Group(nextGlobalPosition, storedIds(commands), commitMicros, capacity);
+        List<AppendOutcome<T>> outcomes = new ArrayList<>(commands.size());
+        for (int i = 0; i < commands.size(); i++) {
+            AppendCommand command = commands.get(i);
+            T attachment = attachments.get(i);
+            try {
+                outcomes.add(group.apply(command, attachment));
+            } catch (RequestException e) {
+                outcomes.add(AppendOutcome.failure(attachment, e.error()));
+            } catch (RuntimeException e) {
+                log.error("Could not check the append to stream '{}'", command.stream(), e);
+                outcomes.add(AppendOutcome.failure(attachment,
+                        RequestError.of(ErrorCode.INTERNAL, "server error checking the append: " + e.getMessage())));
+            }
+        }
+        return new Decision<>(outcomes, group.toWrite, group.nextPosition, group.heads);
+    }
+
+    /** The decision's events are stored: later decisions follow them. */
+    public void written(Decision<?> decision) {
+        nextGlobalPosition = decision.nextPosition();
+        headCache.putAll(decision.heads());
+    }
+
+    /**
+     * Where the group's event ids are already stored, looked up in one batch (an id stored nowhere
+     * is absent); null when the batched lookup failed.
+     */
+    private Map<UUID, EventLocation> storedIds(List<AppendCommand> commands) {
+        List<UUID> ids = new ArrayList<>();
+        for (AppendCommand command : commands) {
+            for (ProposedEvent event : command.events()) {
+                if (event.eventId() != null) {
+                    ids.add(event.eventId());
+                }
+            }
+        }
+        try {
+            return storage.locateAll(ids);
+        } catch (RuntimeException e) {
+            // Each append then looks its ids up alone, and fails alone if the storage does.
+            log.warn("Could not look up the {} event ids of a group at once: {}", ids.size(), e.toString());
+            return null;
+        }
+    }
+
+    /** Stream heads and event ids as they will be once the group is written. */
+    private final class Group {
+        private final Map<String, Long> heads = new HashMap<>();
+        private final Map<UUID, EventLocation> ids = new HashMap<>();
+        private final List<StoredEvent> toWrite = new ArrayList<>();
+        private final long commitMicros;
+        private final boolean capacity;
+        /** Where the group's ids were stored before it, or null to look each up alone. */
+        private final Map<UUID, EventLocation> stored;
+        private long nextPosition;
+        /** Payload of {@link #toWrite}, as {@link StoredEvent#payloadSize()} counts it. */
+        private long bytes;
+
+        Group(long nextPosition, Map<UUID, EventLocation> stored, long commitMicros, boolean capacity) {
+            this.nextPosition = nextPosition;
+            this.stored = stored;
+            this.commitMicros = commitMicros;
+            this.capacity = capacity;
+        }
+
+        <T> AppendOutcome<T> apply(AppendCommand command, T attachment) {
+            AppendResult duplicate = findDuplicate(command);
+            if (duplicate != null) {
+                return AppendOutcome.success(attachment, duplicate, List.of());
+            }
+            long head = heads.computeIfAbsent(command.stream(), this::committedHead);
+            if (!command.expectedVersion().matches(head)) {
+                throw RequestError.wrongExpectedVersion(command.stream(), command.expectedVersion(), head)
+                        .asException();
+            }
+            long payload = 0;
+            for (ProposedEvent event : command.events()) {
+                payload += command.stream().length() + event.type().length() + event.data().length
+                        + event.metadata().length;
+            }
+            if (capacity) {
+                String full = storage.capacityProblem(toWrite.size() + command.events().size(), bytes + payload);
+                if (full != null) {
+                    throw RequestException.of(ErrorCode.UNAVAILABLE, full);
+                }
+            }
+            bytes += payload;
+            List<StoredEvent> written = new ArrayList<>(command.events().size());
+            long first = nextPosition;
+            for (ProposedEvent event : command.events()) {
+                UUID id = event.eventId() != null ? event.eventId() : newEventId();
+                StoredEvent stored = new StoredEvent(id, command.stream(), ++head, nextPosition++, event.type(),
+                        event.data(), event.metadata(), commitMicros);
+                written.add(stored);
+                ids.put(id, stored.location());
+            }
+            heads.put(command.stream(), head);
+            toWrite.addAll(written);
+            return AppendOutcome.success(attachment, new AppendResult(first, nextPosition - 1, head, false), written);
+        }
+
+        /**
+         * The original result when every event of the append was already committed, in the same
+         * stream and order; null when none was; an error when only some were.
+         */
+        private AppendResult findDuplicate(AppendCommand command) {
+            List<ProposedEvent> events = command.events();
+            EventLocation first = events.get(0).eventId() == null ? null : locate(events.get(0).eventId());
+            for (int i = 0; i < events.size(); i++) {
+                UUID id = events.get(i).eventId();
+                EventLocation found = id == null ? null : (i == 0 ? first : locate(id));
+                boolean matches = first != null && found != null && found.stream().equals(command.stream())
+                        && found.streamVersion() == first.streamVersion() + i
+                        && found.globalPosition() == first.globalPosition() + i;
+                if (first == null && found != null || first != null && !matches) {
+                    throw RequestException.of(ErrorCode.INVALID_REQUEST, "event " + i + " of the append to stream '"
+                            + command.stream() + "' does not match what is stored: "
+                            + (found == null ? "event " + id + " is not stored, but event " + events.get(0).eventId()
+                                    + " is"
+                                    : "event id " + id + " is already stored in stream '" + found.stream()
+                                            + "' at version " + found.streamVersion()));
+                }
+            }
+            if (first == null) {
+                return null;
+            }
+            int last = events.size() - 1;
+            return new AppendResult(first.globalPosition(), first.globalPosition() + last,
+                    first.streamVersion() + last, true);
+        }
+
+        private long committedHead(String stream) {
+            Long cached = headCache.get(stream);
+            return cached != null ? cached : storage.streamVersion(stream);
+        }
+
+        private EventLocation locate(UUID id) {
+            EventLocation pending = ids.get(id);
+            if (pending != null) {
+                return pending;
+            }
+            return stored != null ? stored.get(id) : storage.locate(id).orElse(null);
+        }
+    }
+}

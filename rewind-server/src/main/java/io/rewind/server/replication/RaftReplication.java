@@ -1,0 +1,208 @@
+package io.rewind.server.replication;
+
+import io.rewind.protocol.v1.ReplicatedAppends;
+import io.rewind.server.config.ClusterConfig;
+import io.rewind.server.core.RequestError;
+import io.rewind.server.storage.RocksDbStorage;
+import io.rewind.server.storage.StorageException;
+import io.rewind.server.transport.ClusterView;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftClientRequest;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.DivisionInfo;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.SizeInBytes;
+import org.apache.ratis.util.TimeDuration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This server's membership of a replicated group: an Apache Ratis server embedded in the process,
+ * with its Raft log under {@code DATA_DIR/raft} and {@link RewindStateMachine} applying the log to the
+ * RocksDB store. The leader proposes entries with {@link #propose}; every member applies them.
+ */
+public final class RaftReplication implements ClusterView, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(RaftReplication.class);
+
+    /** One group per Rewind cluster: its id is fixed, so that members need no more than the peer list. */
+    static final RaftGroupId GROUP_ID = RaftGroupId.valueOf(UUID.nameUUIDFromBytes(
+            "rewind-replicated-log".getBytes(StandardCharsets.US_ASCII)));
+    /** The election timeout's range: a leader silent for this long is replaced. */
+    static final TimeDuration ELECTION_TIMEOUT_MIN = TimeDuration.valueOf(1000, TimeUnit.MILLISECONDS);
+    static final TimeDuration ELECTION_TIMEOUT_MAX = TimeDuration.valueOf(2000, TimeUnit.MILLISECONDS);
+    /** Target size of one log entry (one group commit); a single larger append still goes alone. */
+    public static final long GROUP_BYTES = 4L << 20;
+
+    private final ClusterConfig cluster;
+    private final RaftServer server;
+    private final RaftServer.Division division;
+    private final ClientId clientId = ClientId.randomId();
+    private final AtomicLong callIds = new AtomicLong();
+
+    private RaftReplication(ClusterConfig cluster, RaftServer server) throws IOException {
+        this.cluster = cluster;
+        this.server = server;
+        this.division = server.getDivision(GROUP_ID);
+    }
+
+    /**
+     * Starts this member: checks that the store and the Raft log under {@code dataDir/raft} belong together,
+     * starts Ratis, and returns at once; an election follows.
+     *
+     * @param maxEntryBytes the largest entry the leader will propose: every buffer on the way is sized for it
+     * @throws StorageException when the store and the log do not belong together (the message says how)
+     */
+    public static RaftReplication start(ClusterConfig cluster, Path dataDir, RocksDbStorage storage,
+            long maxEntryBytes, RewindStateMachine.Listener listener) {
+        Path raftDir = dataDir.resolve("raft");
+        checkStoreAndLog(dataDir, raftDir, storage);
+        RaftProperties properties = properties(cluster, raftDir, maxEntryBytes);
+        List<RaftPeer> peers = cluster.peers().stream().map(peer -> RaftPeer.newBuilder().setId(peer.id())
+                .setAddress(peer.raftAddress()).build()).toList();
+        try {
+            Files.createDirectories(raftDir);
+            RaftServer server = RaftServer.newBuilder()
+                    .setServerId(RaftPeerId.valueOf(cluster.nodeId()))
+                    .setGroup(RaftGroup.valueOf(GROUP_ID, peers))
+                    .setStateMachine(new RewindStateMachine(storage, listener))
+                    .setProperties(properties)
+                    .setOption(RaftStorage.StartupOption.RECOVER)
+                    .build();
+            server.start();
+            log.info("Member '{}' of a replicated group of {} ({}): Raft on {}, log in {}", cluster.nodeId(),
+                    peers.size(), cluster.peers(), cluster.self().raftAddress(), raftDir);
+            return new RaftReplication(cluster, server);
+        } catch (IOException e) {
+            throw new StorageException("cannot start replication for member '" + cluster.nodeId() + "' (Raft on "
+                    + cluster.self().raftAddress() + ", log in " + raftDir + "): " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A store that was written alone cannot join a group (its events are in no member's log), and a store
+     * that applied a log must find that log again: starting over without it would let this member vote and
+     * accept entries as if it had never promised anything.
+     */
+    private static void checkStoreAndLog(Path dataDir, Path raftDir, RocksDbStorage storage) {
+        long[] applied = storage.replicatedTermIndex();
+        boolean hasLog = Files.isDirectory(raftDir.resolve(GROUP_ID.getUuid().toString()));
+        if (applied == null && storage.nextPosition() > 0) {
+            throw new StorageException("the store in " + dataDir + " holds " + storage.nextPosition() + " events"
+                    + " written by a server running alone; a replicated group starts from empty data directories"
+                    + " (copy events over with the rewind tool, or run this store without --peers)");
+        }
+        if (applied != null && !hasLog) {
+            throw new StorageException("the store in " + dataDir + " has applied the replicated log up to index "
+                    + applied[1] + ", but the log is missing from " + raftDir + "; restore that directory, or start"
+                    + " this member from an empty data directory so that it copies everything from the others");
+        }
+    }
+
+    private static RaftProperties properties(ClusterConfig cluster, Path raftDir, long maxEntryBytes) {
+        RaftProperties properties = new RaftProperties();
+        RaftServerConfigKeys.setStorageDir(properties, List.of(raftDir.toFile()));
+        GrpcConfigKeys.Server.setHost(properties, cluster.self().raftHost());
+        GrpcConfigKeys.Server.setPort(properties, cluster.self().raftPort());
+        RaftServerConfigKeys.Rpc.setTimeoutMin(properties, ELECTION_TIMEOUT_MIN);
+        RaftServerConfigKeys.Rpc.setTimeoutMax(properties, ELECTION_TIMEOUT_MAX);
+        // The store is the snapshot (see RewindStateMachine): none is taken and the log is not purged.
+        RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(properties, false);
+        RaftServerConfigKeys.Snapshot.setTriggerWhenStopEnabled(properties, false);
+        // Every buffer an entry passes through holds the largest one: the leader's appender, the log's write
+        // buffer and segment, and the gRPC message between members.
+        long entry = Math.max(maxEntryBytes, GROUP_BYTES) + (1 << 20);
+        RaftServerConfigKeys.Log.Appender.setBufferByteLimit(properties, SizeInBytes.valueOf(entry));
+        RaftServerConfigKeys.Log.setWriteBufferSize(properties, SizeInBytes.valueOf(entry + 64));
+        RaftServerConfigKeys.Log.setSegmentSizeMax(properties, SizeInBytes.valueOf(Math.max(64L << 20, 2 * entry)));
+        RaftServerConfigKeys.Write.setByteLimit(properties, SizeInBytes.valueOf(Math.max(256L << 20, 4 * entry)));
+        GrpcConfigKeys.setMessageSizeMax(properties, SizeInBytes.valueOf(entry + (1 << 20)));
+        return properties;
+    }
+
+    /** Proposes an entry; the future fails when this member is not the leader or loses the leadership. */
+    CompletableFuture<RaftClientReply> propose(ReplicatedAppends entry) {
+        RaftClientRequest request = RaftClientRequest.newBuilder()
+                .setClientId(clientId)
+                .setServerId(server.getId())
+                .setGroupId(GROUP_ID)
+                .setCallId(callIds.incrementAndGet())
+                .setMessage(Message.valueOf(UnsafeByteOperations.unsafeWrap(entry.toByteString().asReadOnlyByteBuffer())))
+                .setType(RaftClientRequest.writeRequestType())
+                .build();
+        try {
+            return server.submitClientRequestAsync(request);
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    @Override
+    public String nodeId() {
+        return cluster.nodeId();
+    }
+
+    @Override
+    public List<ClusterConfig.Peer> members() {
+        return cluster.peers();
+    }
+
+    /** Whether this member leads the group and may propose now. */
+    public boolean isLeader() {
+        DivisionInfo info = division.getInfo();
+        return info.isLeader() && info.isLeaderReady();
+    }
+
+    /** The leader as this member knows it; empty fields when it knows none (or when it is itself not ready). */
+    public RequestError.Leader leader() {
+        RaftPeerId leader = division.getInfo().getLeaderId();
+        if (leader == null) {
+            return new RequestError.Leader("", "");
+        }
+        String id = leader.toString();
+        return new RequestError.Leader(id, cluster.peer(id).map(ClusterConfig.Peer::commandEndpoint).orElse(""));
+    }
+
+    @Override
+    public Status status() {
+        DivisionInfo info = division.getInfo();
+        RaftPeerRole role = info.getCurrentRole();
+        String name = switch (role) {
+            case LEADER -> "leader";
+            case CANDIDATE -> "candidate";
+            case FOLLOWER -> "follower";
+            default -> role.name().toLowerCase(java.util.Locale.ROOT);
+        };
+        RaftPeerId leader = info.getLeaderId();
+        return new Status(name, leader == null ? "" : leader.toString(), info.getCurrentTerm(),
+                division.getRaftLog().getLastCommittedIndex());
+    }
+
+    @Override
+    public void close() {
+        try {
+            server.close();
+        } catch (IOException e) {
+            log.warn("Could not stop Raft cleanly: {}", e.toString());
+        }
+    }
+}
