@@ -16,22 +16,24 @@ public final class ReadOptions {
     private final long from;
     private final int pageSize;
     private final long maxCount;
+    private final long minPosition;
 
-    private ReadOptions(Direction direction, long from, int pageSize, long maxCount) {
+    private ReadOptions(Direction direction, long from, int pageSize, long maxCount, long minPosition) {
         this.direction = direction;
         this.from = from;
         this.pageSize = pageSize;
         this.maxCount = maxCount;
+        this.minPosition = minPosition;
     }
 
     /** @return oldest first, from the first event, every event */
     public static ReadOptions forwards() {
-        return new ReadOptions(Direction.FORWARDS, START, 0, Long.MAX_VALUE);
+        return new ReadOptions(Direction.FORWARDS, START, 0, Long.MAX_VALUE, START);
     }
 
     /** @return newest first, from the last event, every event */
     public static ReadOptions backwards() {
-        return new ReadOptions(Direction.BACKWARDS, START, 0, Long.MAX_VALUE);
+        return new ReadOptions(Direction.BACKWARDS, START, 0, Long.MAX_VALUE, START);
     }
 
     /** @return defaults: {@link #forwards()} */
@@ -47,7 +49,7 @@ public final class ReadOptions {
         if (versionOrPosition < 0) {
             throw new IllegalArgumentException("from must be >= 0, got " + versionOrPosition);
         }
-        return new ReadOptions(direction, versionOrPosition, pageSize, maxCount);
+        return new ReadOptions(direction, versionOrPosition, pageSize, maxCount, minPosition);
     }
 
     /** @param size events fetched per request; 0 means the server's page size */
@@ -55,7 +57,7 @@ public final class ReadOptions {
         if (size < 0) {
             throw new IllegalArgumentException("page size must be >= 0, got " + size);
         }
-        return new ReadOptions(direction, from, size, maxCount);
+        return new ReadOptions(direction, from, size, maxCount, minPosition);
     }
 
     /** @param count most events to return in all */
@@ -63,7 +65,26 @@ public final class ReadOptions {
         if (count < 0) {
             throw new IllegalArgumentException("max count must be >= 0, got " + count);
         }
-        return new ReadOptions(direction, from, pageSize, count);
+        return new ReadOptions(direction, from, pageSize, count, minPosition);
+    }
+
+    /**
+     * Read-your-writes on a member of a replicated group: the server answers each page only once it has
+     * applied the global log up to this position (say, {@link AppendResult#lastPosition()} of an append),
+     * and fails the read with {@link ServerUnavailableException} when it has not within 5 s.
+     *
+     * @param position a global position, >= 0
+     */
+    public ReadOptions minPosition(long position) {
+        if (position < 0) {
+            throw new IllegalArgumentException("min position must be >= 0, got " + position);
+        }
+        return new ReadOptions(direction, from, pageSize, maxCount, position);
+    }
+
+    /** @return the position the server must have applied before it answers, or -1 for none */
+    public long minPosition() {
+        return minPosition;
     }
 
     public Direction direction() {

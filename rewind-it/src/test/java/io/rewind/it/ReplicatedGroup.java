@@ -106,10 +106,10 @@ final class ReplicatedGroup implements AutoCloseable {
                 .requestTimeout(Duration.ofSeconds(20)).build();
     }
 
-    /** A client of one member only. */
+    /** A client of one member only, which waits longer than a member waits for a read's position (5 s). */
     RewindClient clientOf(int index) {
         return RewindClient.builder().commandEndpoint(commandEndpoints.get(index))
-                .requestTimeout(Duration.ofSeconds(5)).build();
+                .requestTimeout(Duration.ofSeconds(10)).build();
     }
 
     boolean alive(int index) {

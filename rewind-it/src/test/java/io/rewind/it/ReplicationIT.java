@@ -7,9 +7,11 @@ import io.rewind.client.AppendResult;
 import io.rewind.client.EventData;
 import io.rewind.client.ExpectedVersion;
 import io.rewind.client.NotLeaderException;
+import io.rewind.client.ReadOptions;
 import io.rewind.client.RecordedEvent;
 import io.rewind.client.RewindClient;
 import io.rewind.client.ServerInfo;
+import io.rewind.client.ServerUnavailableException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,6 +29,9 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.zeromq.SocketType;
+import org.zeromq.ZContext;
+import org.zeromq.ZMQ;
 
 /** A 3-member replicated group of real server processes: election, redirects, failover, no divergence. */
 class ReplicationIT {
@@ -39,7 +44,8 @@ class ReplicationIT {
 
     @Test
     void aGroupElectsALeaderReplicatesAndRedirectsAppendsSentToAFollower() {
-        try (ReplicatedGroup group = ReplicatedGroup.start(tmp, 3)) {
+        try (ReplicatedGroup group = ReplicatedGroup.start(tmp, 3, "--legacy-query-endpoint", "tcp://127.0.0.1:*",
+                "--legacy-stream-endpoint", "tcp://127.0.0.1:*")) {
             int leader = group.awaitLeader(ELECTION);
             int follower = (leader + 1) % 3;
 
@@ -66,10 +72,32 @@ class ReplicationIT {
                 assertThatThrownBy(() -> client.append("orders-0", ExpectedVersion.noStream(), EventData.of("E", "x")))
                         .isInstanceOf(io.rewind.client.WrongExpectedVersionException.class);
             }
-            group.awaitApplied(39, ELECTION);
+            // Read-your-writes on a follower: it answers once it has applied the position asked for.
+            try (RewindClient onFollower = group.clientOf(follower)) {
+                assertThat(onFollower.readAll(ReadOptions.forwards().minPosition(39)).count()).isEqualTo(40);
+                assertThatThrownBy(() -> onFollower.readAll(ReadOptions.forwards().minPosition(1_000)).count())
+                        .isInstanceOf(ServerUnavailableException.class).hasMessageContaining("not yet to 1000");
+            }
+            // The legacy protocol: PUBLISH is the leader's; a follower's answer names it.
+            try (ZContext context = new ZContext()) {
+                ZMQ.Socket onFollower = TestSockets.client(context, SocketType.REQ);
+                onFollower.connect(group.member(follower).legacyQueryEndpoint());
+                onFollower.sendMore("PUBLISH");
+                onFollower.send("legacy event");
+                String refused = onFollower.recvStr();
+                assertThat(refused).startsWith("ERROR ").contains("not the leader")
+                        .contains(group.commandEndpoint(leader));
+                ZMQ.Socket onLeader = TestSockets.client(context, SocketType.REQ);
+                onLeader.connect(group.member(leader).legacyQueryEndpoint());
+                onLeader.sendMore("PUBLISH");
+                onLeader.send("legacy event");
+                assertThat(onLeader.recvStr()).isEqualTo("PUBLISHED");
+            }
+            group.awaitApplied(40, ELECTION);
             List<RecordedEvent> log = group.assertIdenticalLogs();
-            assertThat(log).hasSize(40);
+            assertThat(log).hasSize(41);
             assertThat(log.get(0).dataAsString()).isEqualTo("order 0");
+            assertThat(log.get(40).stream()).isEqualTo("legacy");
 
             // What each member says about the group.
             for (int i = 0; i < 3; i++) {
@@ -79,8 +107,8 @@ class ReplicationIT {
                 assertThat(info.leaderId()).isEqualTo(group.id(leader));
                 assertThat(info.term()).isPositive();
                 assertThat(info.commitIndex()).isPositive();
-                assertThat(info.appliedPosition()).isEqualTo(39);
-                assertThat(info.headPosition()).isEqualTo(39);
+                assertThat(info.appliedPosition()).isEqualTo(40);
+                assertThat(info.headPosition()).isEqualTo(40);
                 assertThat(info.members()).extracting(ServerInfo.Member::id).containsExactly("n1", "n2", "n3");
             }
         }

@@ -59,6 +59,9 @@ public final class ClientCodec {
         if (from >= 0) {
             read.setFrom(from);
         }
+        if (options.minPosition() >= 0) {
+            read.setMinPosition(options.minPosition());
+        }
         return Request.newBuilder().setRead(read);
     }
 

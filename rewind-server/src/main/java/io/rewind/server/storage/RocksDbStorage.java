@@ -95,6 +95,8 @@ public final class RocksDbStorage implements EventStorage {
      * lock. Uncontended but for that rare reopen.
      */
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    /** Held by each write and by a checkpoint, which must fall between two writes; uncontended otherwise. */
+    private final Object writes = new Object();
     /** The open database, or null between a failed reopen and the next attempt. */
     private Db db;
     private Thread writer;
@@ -248,13 +250,19 @@ public final class RocksDbStorage implements EventStorage {
 
     /**
      * Flushes the memtables and writes a checkpoint of the store into {@code target} (which must not
-     * exist; hard links where it is on the same file system), on the writer thread, so that no append
-     * is half in it: it holds exactly the events committed so far.
+     * exist; hard links where it is on the same file system), between two writes, so that no append is
+     * half in it: it holds exactly the events committed so far. Any thread: in a replicated group the
+     * writer is the thread that applies the log, not the one that takes requests.
      *
      * @return the global position of the newest event in it, -1 for an empty store
      */
     public long checkpoint(Path target) {
-        checkWriterThread();
+        synchronized (writes) {
+            return checkpointBetweenWrites(target);
+        }
+    }
+
+    private long checkpointBetweenWrites(Path target) {
         lock.readLock().lock();
         try (Checkpoint checkpoint = Checkpoint.create(open().rocks())) {
             long position = nextPosition - 1;
@@ -558,6 +566,12 @@ public final class RocksDbStorage implements EventStorage {
     }
 
     private void write(List<StoredEvent> batch, boolean sync, byte[] replicated) {
+        synchronized (writes) {
+            writeAlone(batch, sync, replicated);
+        }
+    }
+
+    private void writeAlone(List<StoredEvent> batch, boolean sync, byte[] replicated) {
         if (readOnly) {
             throw new StorageException("the store in " + directory + " is open read-only");
         }

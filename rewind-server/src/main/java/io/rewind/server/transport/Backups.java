@@ -18,9 +18,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Online backups. The command thread, which is the only writer, takes a checkpoint (a flush and
- * hard links), so the backup holds exactly the events committed until then and no append is torn
- * across column families; the {@code rewind-backup} thread then copies the checkpoint into the
+ * Online backups. The command thread takes a checkpoint (a flush and hard links) between two writes
+ * of the store, so the backup holds exactly the events committed until then and no append is torn
+ * across column families (in a replicated group: every entry applied until then, and the log index
+ * with them); the {@code rewind-backup} thread then copies the checkpoint into the
  * backup directory while appends go on, and the reply is sent when it is done. One at a time.
  */
 final class Backups implements AutoCloseable {

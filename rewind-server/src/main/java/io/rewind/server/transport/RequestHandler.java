@@ -19,7 +19,12 @@ import io.rewind.server.http.ServerMetrics;
 import io.rewind.server.storage.EventStorage;
 import io.rewind.server.storage.ReadDirection;
 import io.rewind.server.storage.StoredEvent;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.Iterator;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -92,7 +97,7 @@ final class RequestHandler implements RouterEndpoint.FrameHandler {
         try {
             return switch (request.getOperationCase()) {
                 case APPEND -> append(request, envelope);
-                case READ -> read(id, request.getRead());
+                case READ -> readWhenApplied(id, request.getRead(), envelope);
                 case SERVER_INFO -> serverInfo(id);
                 case BACKUP -> backup(id, request, envelope);
                 case OPERATION_NOT_SET -> ProtoCodec.error(id, ErrorCode.INVALID_REQUEST,
@@ -116,6 +121,75 @@ final class RequestHandler implements RouterEndpoint.FrameHandler {
                             + " appends queued); nothing was stored, retry later");
         }
         return null;
+    }
+
+    /** How long a read waits for its min_position to be applied before UNAVAILABLE. */
+    static final long READ_WAIT_NANOS = TimeUnit.SECONDS.toNanos(5);
+    /** Reads waiting at most: beyond, a read that would wait gets UNAVAILABLE at once. */
+    static final int MAX_WAITING_READS = 10_000;
+
+    /** A read whose min_position is not applied yet, with its deadline. */
+    private record WaitingRead(long id, ReadRequest read, byte[][] envelope, long deadlineNanos) {}
+
+    private final Deque<WaitingRead> waitingReads = new ArrayDeque<>();
+
+    /** Answers now, or parks the read (returning null) until this server has applied its min_position. */
+    private Response readWhenApplied(long id, ReadRequest read, byte[][] envelope) {
+        if (read.hasMinPosition()) {
+            if (read.getMinPosition() < 0) {
+                throw RequestException.of(ErrorCode.INVALID_REQUEST, "read 'min_position' must be >= 0, got "
+                        + read.getMinPosition());
+            }
+            if (read.getMinPosition() > storage.nextPosition() - 1) {
+                if (waitingReads.size() >= MAX_WAITING_READS) {
+                    return ProtoCodec.error(id, ErrorCode.UNAVAILABLE, MAX_WAITING_READS + " reads already wait for"
+                            + " positions not applied yet; retry later");
+                }
+                waitingReads.add(new WaitingRead(id, read, envelope, System.nanoTime() + READ_WAIT_NANOS));
+                return null;
+            }
+        }
+        return read(id, read);
+    }
+
+    /**
+     * On the command thread, after each commit step: answers the waiting reads whose position is applied
+     * now, and those whose wait is over with UNAVAILABLE.
+     */
+    List<RouterEndpoint.DeferredReply> answerWaitingReads() {
+        if (waitingReads.isEmpty()) {
+            return List.of();
+        }
+        long applied = storage.nextPosition() - 1;
+        long now = System.nanoTime();
+        List<RouterEndpoint.DeferredReply> answers = new ArrayList<>();
+        for (Iterator<WaitingRead> it = waitingReads.iterator(); it.hasNext(); ) {
+            WaitingRead waiting = it.next();
+            Response response;
+            if (waiting.read().getMinPosition() <= applied) {
+                response = answer(waiting.id(), () -> read(waiting.id(), waiting.read()));
+            } else if (now - waiting.deadlineNanos() > 0) {
+                response = ProtoCodec.error(waiting.id(), ErrorCode.UNAVAILABLE, "this server has applied the log"
+                        + " up to position " + applied + ", not yet to " + waiting.read().getMinPosition() + " within "
+                        + TimeUnit.NANOSECONDS.toMillis(READ_WAIT_NANOS) + " ms; retry, or read from the leader");
+            } else {
+                continue;
+            }
+            it.remove();
+            answers.add(new RouterEndpoint.DeferredReply(waiting.envelope(), response.toByteArray()));
+        }
+        return answers;
+    }
+
+    private Response answer(long id, Supplier<Response> reply) {
+        try {
+            return reply.get();
+        } catch (RequestException e) {
+            return ProtoCodec.toResponse(id, e.error());
+        } catch (RuntimeException e) {
+            log.error("Failed to answer a waiting read", e);
+            return ProtoCodec.error(id, ErrorCode.INTERNAL, "server error: " + e);
+        }
     }
 
     private Response read(long id, ReadRequest read) {

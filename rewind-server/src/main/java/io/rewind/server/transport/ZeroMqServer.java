@@ -62,9 +62,10 @@ public final class ZeroMqServer implements AutoCloseable {
         if (replicated != null) {
             writer.replicateThrough(replicated);
         }
+        RequestHandler handler = new RequestHandler(storage, writer, config.limits(), version, feed::boundEndpoint,
+                backups, metrics, () -> cluster);
         commands = new RouterEndpoint(context, "rewind-commands", "--command-endpoint", config.commandEndpoint(),
-                config.maxMessageSize(), new RequestHandler(storage, writer, config.limits(), version,
-                        feed::boundEndpoint, backups, metrics, () -> cluster),
+                config.maxMessageSize(), handler,
                 new RouterEndpoint.CommitStep() {
                     @Override
                     public void open() {
@@ -76,6 +77,10 @@ public final class ZeroMqServer implements AutoCloseable {
                         writer.commitQueued();
                         if (replicated != null) {
                             replicated.handOver();
+                        }
+                        List<DeferredReply> reads = handler.answerWaitingReads();
+                        if (!reads.isEmpty()) {
+                            commands.sendLater(reads);
                         }
                     }
 

@@ -164,4 +164,41 @@ class RequestHandlerTest {
         assertThat(backward.getRead().getEndReached()).isTrue();
         assertThat(backward.getRead().getNextFrom()).isEqualTo(-1);
     }
+
+    @Test
+    void aReadWithAMinimumPositionWaitsUntilThePositionIsApplied() {
+        Request read = Request.newBuilder().setRequestId(7).setRead(ReadRequest.newBuilder()
+                .setAll(ReadRequest.AllStreams.getDefaultInstance()).setMinPosition(1)).build();
+        assertThat(handle(read)).as("parked: nothing applied yet").isNull();
+        assertThat(handler.answerWaitingReads()).isEmpty();
+
+        storage.append(List.of(stored(0)), false);
+        assertThat(handler.answerWaitingReads()).as("position 1 is not applied yet").isEmpty();
+        storage.append(List.of(stored(1)), false);
+        List<RouterEndpoint.DeferredReply> answers = handler.answerWaitingReads();
+        assertThat(answers).hasSize(1);
+        assertThat(answers.get(0).envelope()).isEqualTo(ENVELOPE);
+        Response response = parse(answers.get(0).frames()[0]);
+        assertThat(response.getRequestId()).isEqualTo(7);
+        assertThat(response.getRead().getEventsCount()).isEqualTo(2);
+        assertThat(handler.answerWaitingReads()).as("answered once").isEmpty();
+
+        // Applied already: answered at once.
+        assertThat(handle(read).getRead().getEventsCount()).isEqualTo(2);
+        assertError(handle(read.toBuilder().setRead(read.getRead().toBuilder().setMinPosition(-1)).build()),
+                ErrorCode.INVALID_REQUEST, "min_position", "-1");
+    }
+
+    private static io.rewind.server.storage.StoredEvent stored(long position) {
+        return new io.rewind.server.storage.StoredEvent(java.util.UUID.randomUUID(), "s", position, position, "T",
+                new byte[0], new byte[0], 0);
+    }
+
+    private static Response parse(byte[] frame) {
+        try {
+            return Response.parseFrom(frame);
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            throw new AssertionError(e);
+        }
+    }
 }
