@@ -88,6 +88,14 @@ public final class Benchmark implements Callable<Integer> {
             description = "Seconds of the live-feed latency run; 0 skips it (default: ${DEFAULT-VALUE}).")
     int feedSeconds;
 
+    @Option(names = "--replication", description = "Measure replication instead: durable appends to a 3-member group"
+            + " beside a single server in the same run, then failover after SIGKILL of the leader.")
+    boolean replication;
+
+    @Option(names = "--failovers", defaultValue = "10",
+            description = "With --replication: leader kills to time (default: ${DEFAULT-VALUE}).")
+    int failovers;
+
     @Option(names = "--work-dir", defaultValue = "target/benchmark",
             description = "Where servers and ceilings keep their data; emptied first (default: ${DEFAULT-VALUE}).")
     Path workDir;
@@ -98,7 +106,7 @@ public final class Benchmark implements Callable<Integer> {
         System.exit(new CommandLine(new Benchmark()).execute(args));
     }
 
-    private Duration duration() {
+    Duration duration() {
         return Duration.ofMillis((long) (durationSeconds * 1000));
     }
 
@@ -107,6 +115,11 @@ public final class Benchmark implements Callable<Integer> {
         deleteRecursively(workDir);
         Files.createDirectories(workDir);
         long started = System.nanoTime();
+        if (replication) {
+            new ReplicationBench(this).run();
+            progress("Done in %.0f s", Ceilings.seconds(started));
+            return 0;
+        }
         progress("Ceilings of this machine (%.1f s each)", durationSeconds);
         double fsyncs = record("ceiling_fsync", Map.of(), "per_s",
                 Ceilings.fsyncsPerSecond(workDir.resolve("fsync"), duration()));
@@ -196,7 +209,7 @@ public final class Benchmark implements Callable<Integer> {
         return result;
     }
 
-    private record Measured(long events, Histogram latency) {}
+    record Measured(long events, Histogram latency) {}
 
     /**
      * Appends from {@code clientCount} clients, each to its own stream with {@code inFlight} appends
@@ -207,6 +220,12 @@ public final class Benchmark implements Callable<Integer> {
      */
     private Measured runAppends(ServerProcess server, String name, int clientCount, int batch, int size,
             long warmupNanos, long measureNanos) throws Exception {
+        return runAppends(List.of(server.commandEndpoint()), name, clientCount, batch, size, warmupNanos, measureNanos);
+    }
+
+    /** Like {@link #runAppends(ServerProcess, String, int, int, int, long, long)} against these command endpoints. */
+    Measured runAppends(List<String> endpoints, String name, int clientCount, int batch, int size,
+            long warmupNanos, long measureNanos) throws Exception {
         Recorder latencies = new Recorder(TimeUnit.SECONDS.toNanos(60), 3);
         AtomicLong events = new AtomicLong();
         AtomicLong failures = new AtomicLong();
@@ -216,7 +235,7 @@ public final class Benchmark implements Callable<Integer> {
         List<RewindClient> clients = new ArrayList<>();
         int connectionCount = connections == 0 ? clientCount : Math.min(connections, clientCount);
         for (int c = 0; c < connectionCount; c++) {
-            clients.add(RewindClient.builder().commandEndpoint(server.commandEndpoint()).build());
+            clients.add(RewindClient.builder().commandEndpoints(endpoints.toArray(new String[0])).build());
         }
         CountDownLatch finished = new CountDownLatch(clientCount * inFlight);
         for (int c = 0; c < clientCount; c++) {
@@ -433,21 +452,21 @@ public final class Benchmark implements Callable<Integer> {
         }
     }
 
-    private double record(String name, Map<String, Object> params, String unit, double value) {
+    double record(String name, Map<String, Object> params, String unit, double value) {
         Map<String, Object> result = result(name, params);
         result.put(unit, value);
         emit(result);
         return value;
     }
 
-    private static Map<String, Object> result(String name, Map<String, Object> params) {
+    static Map<String, Object> result(String name, Map<String, Object> params) {
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("name", name);
         result.putAll(params);
         return result;
     }
 
-    private void emit(Map<String, Object> result) {
+    void emit(Map<String, Object> result) {
         results.add(result);
         System.out.println("RESULT " + json(result));
     }
@@ -502,7 +521,7 @@ public final class Benchmark implements Callable<Integer> {
         return result.containsKey(key) ? String.format(Locale.ROOT, "%.1fx", (double) result.get(key)) : "-";
     }
 
-    private static void progress(String format, Object... args) {
+    static void progress(String format, Object... args) {
         System.err.printf(Locale.ROOT, "[bench] " + format + "%n", args);
     }
 

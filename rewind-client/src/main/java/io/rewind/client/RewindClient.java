@@ -440,7 +440,7 @@ public final class RewindClient implements AutoCloseable {
     /** Configures a {@link RewindClient}. */
     public static final class Builder {
         private List<String> commandEndpoints = List.of("tcp://127.0.0.1:9090");
-        private Duration failoverAttemptTimeout = Duration.ofSeconds(2);
+        private Duration failoverAttemptTimeout = Duration.ofSeconds(1);
         private String streamEndpoint;
         private Duration requestTimeout = Duration.ofSeconds(10);
         private int subscriptionHighWaterMark = 1_000;
@@ -497,7 +497,8 @@ public final class RewindClient implements AutoCloseable {
 
         /**
          * @param timeout with several command endpoints, how long one member may take to answer before the
-         *                request goes to the next (default 2 s); with one, unused
+         *                request goes to the next, which is then passed over for 5 s (default 1 s); with one,
+         *                unused
          */
         public Builder failoverAttemptTimeout(Duration timeout) {
             if (timeout.isNegative() || timeout.isZero()) {

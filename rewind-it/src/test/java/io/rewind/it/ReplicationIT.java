@@ -12,6 +12,7 @@ import io.rewind.client.RecordedEvent;
 import io.rewind.client.RewindClient;
 import io.rewind.client.ServerInfo;
 import io.rewind.client.ServerUnavailableException;
+import io.rewind.testkit.ServerGroup;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -44,7 +45,7 @@ class ReplicationIT {
 
     @Test
     void aGroupElectsALeaderReplicatesAndRedirectsAppendsSentToAFollower() {
-        try (ReplicatedGroup group = ReplicatedGroup.start(tmp, 3, "--legacy-query-endpoint", "tcp://127.0.0.1:*",
+        try (ServerGroup group = ServerGroup.start(tmp, 3, "--legacy-query-endpoint", "tcp://127.0.0.1:*",
                 "--legacy-stream-endpoint", "tcp://127.0.0.1:*")) {
             int leader = group.awaitLeader(ELECTION);
             int follower = (leader + 1) % 3;
@@ -94,7 +95,7 @@ class ReplicationIT {
                 assertThat(onLeader.recvStr()).isEqualTo("PUBLISHED");
             }
             group.awaitApplied(40, ELECTION);
-            List<RecordedEvent> log = group.assertIdenticalLogs();
+            List<RecordedEvent> log = assertIdenticalLogs(group);
             assertThat(log).hasSize(41);
             assertThat(log.get(0).dataAsString()).isEqualTo("order 0");
             assertThat(log.get(40).stream()).isEqualTo("legacy");
@@ -121,7 +122,7 @@ class ReplicationIT {
      */
     @Test
     void killingTheLeaderRepeatedlyLosesNoAcknowledgedEventAndStoresNoneTwice() throws Exception {
-        try (ReplicatedGroup group = ReplicatedGroup.start(tmp, 3)) {
+        try (ServerGroup group = ServerGroup.start(tmp, 3)) {
             group.awaitLeader(ELECTION);
             Set<UUID> acknowledged = ConcurrentHashMap.newKeySet();
             // When the last append that was sent after the last kill was acknowledged: by the new leader.
@@ -156,13 +157,14 @@ class ReplicationIT {
             List<Long> failoverMillis = new ArrayList<>();
             for (int kill = 0; kill < LEADER_KILLS; kill++) {
                 int before = acknowledged.size();
-                ReplicatedGroup.awaitCondition(() -> acknowledged.size() > before + 50, ELECTION,
+                ServerGroup.awaitCondition(() -> acknowledged.size() > before + 50, ELECTION,
                         () -> "appends go on before kill " + writerFailures);
-                int leader = group.awaitLeader(ELECTION);
+                // The member restarted after the last kill has caught up first.
+                int leader = group.awaitCaughtUpLeader(ELECTION);
                 firstAckAfterKill.set(Long.MAX_VALUE);
                 killedAt.set(System.nanoTime());
                 group.member(leader).kill();
-                ReplicatedGroup.awaitCondition(() -> firstAckAfterKill.get() != Long.MAX_VALUE, ELECTION,
+                ServerGroup.awaitCondition(() -> firstAckAfterKill.get() != Long.MAX_VALUE, ELECTION,
                         () -> "an append sent after the leader was killed is acknowledged " + writerFailures);
                 failoverMillis.add(TimeUnit.NANOSECONDS.toMillis(firstAckAfterKill.get() - killedAt.get()));
                 group.member(leader).restart();
@@ -181,7 +183,7 @@ class ReplicationIT {
             int leader = group.awaitLeader(ELECTION);
             long head = group.info(leader).headPosition();
             group.awaitApplied(head, ELECTION);
-            List<RecordedEvent> log = group.assertIdenticalLogs();
+            List<RecordedEvent> log = assertIdenticalLogs(group);
             Set<UUID> stored = new HashSet<>();
             for (RecordedEvent event : log) {
                 assertThat(stored.add(event.eventId())).as("event %s stored once", event.eventId()).isTrue();
@@ -208,7 +210,7 @@ class ReplicationIT {
 
     @Test
     void withoutAMajorityNoAppendIsAcknowledgedAndServiceResumesWithNothingLost() {
-        try (ReplicatedGroup group = ReplicatedGroup.start(tmp, 3)) {
+        try (ServerGroup group = ServerGroup.start(tmp, 3)) {
             int leader = group.awaitLeader(ELECTION);
             try (RewindClient client = group.client()) {
                 client.append("before", ExpectedVersion.noStream(), EventData.of("E", "1"), EventData.of("E", "2"));
@@ -233,7 +235,7 @@ class ReplicationIT {
                 AppendResult after = client.append("after", ExpectedVersion.noStream(), EventData.of("E", "3"));
                 group.awaitApplied(after.lastPosition(), ELECTION);
             }
-            List<RecordedEvent> log = group.assertIdenticalLogs();
+            List<RecordedEvent> log = assertIdenticalLogs(group);
             assertThat(log).extracting(RecordedEvent::stream).contains("before", "after");
             // The append that got no majority either never happened or happened once: never twice.
             assertThat(log.stream().filter(e -> e.stream().equals("alone")).count()).isLessThanOrEqualTo(1);
@@ -242,7 +244,7 @@ class ReplicationIT {
 
     @Test
     void aPausedLeaderIsReplacedAndStepsDownWhenItResumes() {
-        try (ReplicatedGroup group = ReplicatedGroup.start(tmp, 3)) {
+        try (ServerGroup group = ServerGroup.start(tmp, 3)) {
             int old = group.awaitLeader(ELECTION);
             try (RewindClient client = group.client()) {
                 client.append("paused", ExpectedVersion.any(), EventData.of("E", "before"));
@@ -259,7 +261,7 @@ class ReplicationIT {
                 AppendResult after = client.append("paused", ExpectedVersion.any(), EventData.of("E", "after"));
                 group.awaitApplied(after.lastPosition(), ELECTION);
             }
-            List<RecordedEvent> log = group.assertIdenticalLogs();
+            List<RecordedEvent> log = assertIdenticalLogs(group);
             assertThat(log).extracting(RecordedEvent::dataAsString).containsExactly("before", "during", "after");
             assertThat(group.info(old).role()).isEqualTo("follower");
         }
@@ -267,7 +269,7 @@ class ReplicationIT {
 
     @Test
     void garbageOnTheRaftPortNeverStopsAMember() throws Exception {
-        try (ReplicatedGroup group = ReplicatedGroup.start(tmp, 3)) {
+        try (ServerGroup group = ServerGroup.start(tmp, 3)) {
             int leader = group.awaitLeader(ELECTION);
             for (String peer : group.peers().split(",")) {
                 String[] address = peer.split("@")[1].split(":");
@@ -287,7 +289,7 @@ class ReplicationIT {
             }
             IntStream.range(0, 3).forEach(i -> assertThat(group.alive(i)).as("member %s alive", group.id(i)).isTrue());
             assertThat(group.awaitLeader(ELECTION)).isEqualTo(leader);
-            group.assertIdenticalLogs();
+            assertIdenticalLogs(group);
         }
     }
 
@@ -295,5 +297,57 @@ class ReplicationIT {
         byte[] bytes = new byte[size];
         new java.util.Random(42).nextBytes(bytes);
         return bytes;
+    }
+
+    /**
+     * A follower that was stopped while 200,000 events were written, and whose part of the log the others
+     * purged after their snapshots, catches up by installing the leader's snapshot, and matches.
+     */
+    @Test
+    void aFollowerBehindThePurgedLogCatchesUpThroughASnapshot() {
+        try (ServerGroup group = ServerGroup.start(tmp, 3, "--snapshot-interval", "100",
+                "--raft-segment-size", "1MiB")) {
+            int leader = group.awaitLeader(ELECTION);
+            int behind = (leader + 1) % 3;
+            group.member(behind).stop();
+            long last;
+            try (RewindClient client = group.client()) {
+                List<java.util.concurrent.CompletableFuture<AppendResult>> appends = new ArrayList<>();
+                for (int batch = 0; batch < 2_000; batch++) {
+                    List<EventData> events = new ArrayList<>();
+                    for (int i = 0; i < 100; i++) {
+                        events.add(EventData.of("E", "event " + batch + "/" + i));
+                    }
+                    appends.add(client.appendAsync("bulk-" + (batch % 50), ExpectedVersion.any(), events));
+                    if (appends.size() >= 64) {
+                        appends.remove(0).join();
+                    }
+                }
+                last = appends.stream().mapToLong(f -> f.join().lastPosition()).max().orElseThrow();
+            }
+            assertThat(last).isEqualTo(199_999);
+            group.member(leader).awaitOutput("Snapshot at log index", Duration.ofSeconds(30));
+
+            group.member(behind).restart();
+            group.member(behind).awaitOutput("Installing the leader's snapshot", Duration.ofSeconds(60));
+            group.awaitApplied(last, Duration.ofSeconds(60));
+            assertThat(assertIdenticalLogs(group)).hasSize(200_000);
+        }
+    }
+
+    /** Asserts that every member holds the same events, field for field, at every position, dense from 0. */
+    private static List<RecordedEvent> assertIdenticalLogs(ServerGroup group) {
+        List<RecordedEvent> first = group.log(0);
+        for (int i = 0; i < first.size(); i++) {
+            assertThat(first.get(i).globalPosition()).as("position of event %d on %s", i, group.id(0)).isEqualTo(i);
+        }
+        for (int member = 1; member < group.size(); member++) {
+            List<RecordedEvent> other = group.log(member);
+            assertThat(other).as("log of %s against %s", group.id(member), group.id(0)).hasSameSizeAs(first);
+            for (int i = 0; i < first.size(); i++) {
+                assertThat(other.get(i)).as("event at position %d on %s", i, group.id(member)).isEqualTo(first.get(i));
+            }
+        }
+        return first;
     }
 }

@@ -29,11 +29,15 @@ public final class CommandRouter implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(CommandRouter.class);
     /** Before asking again where there is no leader yet (an election takes a second or two). */
     private static final long NO_LEADER_PAUSE_MILLIS = 100;
+    /** A member that did not answer is passed over for this long, while another may answer. */
+    private static final long SUSPECT_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     private final List<String> endpoints;
     private final Duration timeout;
     private final Duration attemptTimeout;
     private final Map<String, Connection> connections = new ConcurrentHashMap<>();
+    /** Members that recently did not answer, with when they stop being passed over. */
+    private final Map<String, Long> suspects = new ConcurrentHashMap<>();
     private final Connection first;
     /** The member requests go to first: the leader as last heard of. */
     private volatile String preferred;
@@ -103,6 +107,7 @@ public final class CommandRouter implements AutoCloseable {
             Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause()
                     : error;
             if (cause instanceof RequestTimeoutException) {
+                suspects.put(endpoint, System.nanoTime() + SUSPECT_NANOS);
                 String next = next(endpoint);
                 log.debug("{} did not answer within {} ms; trying {}", endpoint, wait.toMillis(), next);
                 if (preferred.equals(endpoint)) {
@@ -114,7 +119,7 @@ public final class CommandRouter implements AutoCloseable {
             } else if (response.hasError() && response.getError().getCode() == ErrorCode.NOT_LEADER) {
                 NotLeader hint = response.getError().getNotLeader();
                 String leader = hint.getLeaderCommandEndpoint();
-                if (!leader.isEmpty() && !leader.equals(unreachable) && !leader.equals(endpoint)) {
+                if (!leader.isEmpty() && !leader.equals(endpoint) && !suspected(leader)) {
                     preferred = leader;
                     attempt(call, leader, unreachable);
                 } else {
@@ -124,14 +129,34 @@ public final class CommandRouter implements AutoCloseable {
                     later.execute(() -> attempt(call, next, unreachable));
                 }
             } else {
+                suspects.remove(endpoint);
                 answer.complete(response);
             }
         });
     }
 
+    /** The member after this one that is not suspected, or simply the one after it when all are. */
     private String next(String endpoint) {
-        int index = endpoints.indexOf(endpoint);
+        int index = Math.max(0, endpoints.indexOf(endpoint));
+        for (int step = 1; step <= endpoints.size(); step++) {
+            String candidate = endpoints.get((index + step) % endpoints.size());
+            if (!suspected(candidate)) {
+                return candidate;
+            }
+        }
         return endpoints.get((index + 1) % endpoints.size());
+    }
+
+    private boolean suspected(String endpoint) {
+        Long until = suspects.get(endpoint);
+        if (until == null) {
+            return false;
+        }
+        if (System.nanoTime() - until > 0) {
+            suspects.remove(endpoint, until);
+            return false;
+        }
+        return true;
     }
 
     /** The ZeroMQ context of the shared I/O loop, for the client's other sockets. */

@@ -11,10 +11,12 @@ import java.util.regex.Pattern;
 /**
  * The members of a replicated group and which of them this server is.
  *
- * @param nodeId this server's id, one of the peers'
- * @param peers  every member, this one included, in the order given
+ * @param nodeId           this server's id, one of the peers'
+ * @param peers            every member, this one included, in the order given
+ * @param snapshotInterval log entries applied between two snapshots, after each of which the log is purged
+ * @param segmentBytes     size of a Raft log segment file: the log is purged a whole segment at a time
  */
-public record ClusterConfig(String nodeId, List<Peer> peers) {
+public record ClusterConfig(String nodeId, List<Peer> peers, long snapshotInterval, long segmentBytes) {
 
     /**
      * One member.
@@ -61,7 +63,7 @@ public record ClusterConfig(String nodeId, List<Peer> peers) {
      *
      * @throws IllegalArgumentException naming the option and the entry that is wrong
      */
-    public static ClusterConfig parse(String nodeId, String peersOption) {
+    public static ClusterConfig parse(String nodeId, String peersOption, long snapshotInterval, long segmentBytes) {
         if (nodeId == null || nodeId.isBlank()) {
             throw new IllegalArgumentException("'--peers' needs '--node-id', this server's id in the list");
         }
@@ -117,6 +119,6 @@ public record ClusterConfig(String nodeId, List<Peer> peers) {
             throw new IllegalArgumentException("Invalid value for option '--node-id': '" + nodeId + "' is not in"
                     + " '--peers' (" + String.join(", ", peers.stream().map(Peer::id).toList()) + ")");
         }
-        return new ClusterConfig(nodeId, peers);
+        return new ClusterConfig(nodeId, peers, snapshotInterval, segmentBytes);
     }
 }

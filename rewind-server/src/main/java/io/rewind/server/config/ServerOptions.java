@@ -130,6 +130,17 @@ public final class ServerOptions {
                     + " acknowledged once a majority has them on disk. Off unless set: the server runs alone.")
     String peers;
 
+    @Option(names = "--snapshot-interval", paramLabel = "ENTRIES", defaultValue = "50000",
+            description = "In a replicated group: Raft log entries (group commits) applied between two snapshots of the"
+                    + " store, after each of which the log is purged; a member behind the purged log gets the leader's"
+                    + " snapshot (default: ${DEFAULT-VALUE}).")
+    long snapshotInterval;
+
+    @Option(names = "--raft-segment-size", paramLabel = "SIZE", defaultValue = "32MiB", converter = SizeConverter.class,
+            description = "In a replicated group: size of a Raft log segment file; the log is purged a whole segment"
+                    + " at a time (default: ${DEFAULT-VALUE}).")
+    long raftSegmentSize;
+
     @Option(names = "--legacy-query-endpoint", paramLabel = "ENDPOINT",
             description = "Where the original Rewind protocol's request/reply socket binds (off unless set).")
     String legacyQueryEndpoint;
@@ -177,7 +188,7 @@ public final class ServerOptions {
         if (peers != null && !commandLine.getParseResult().hasMatchedOption("--command-endpoint")
                 && DEFAULT_COMMAND_ENDPOINT.equals(commandEndpoint)) {
             try {
-                commandEndpoint = ClusterConfig.parse(nodeId, peers).self().commandEndpoint();
+                commandEndpoint = ClusterConfig.parse(nodeId, peers, snapshotInterval, raftSegmentSize).self().commandEndpoint();
             } catch (IllegalArgumentException e) {
                 throw new ParameterException(commandLine, e.getMessage());
             }
@@ -234,6 +245,8 @@ public final class ServerOptions {
         Limits limits = new Limits(maxStreamNameSize, (int) maxEventSize, maxEventsPerAppend,
                 maxAppendSize, maxReadPage, maxReadPageSize);
         ServerConfig.HttpEndpoint http = httpEndpoint == null ? null : parseHttp(commandLine, httpEndpoint);
+        checkRange(commandLine, "--snapshot-interval", snapshotInterval, 100, 100_000_000);
+        checkRange(commandLine, "--raft-segment-size", raftSegmentSize, 1L << 20, 1L << 30);
         ClusterConfig cluster = cluster(commandLine);
         return new ServerConfig(dataDir.toAbsolutePath().normalize(), storage, minFreeSpace, memory,
                 commandEndpoint, streamEndpoint,
@@ -251,7 +264,7 @@ public final class ServerOptions {
         }
         ClusterConfig cluster;
         try {
-            cluster = ClusterConfig.parse(nodeId, peers);
+            cluster = ClusterConfig.parse(nodeId, peers, snapshotInterval, raftSegmentSize);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(commandLine, e.getMessage());
         }

@@ -53,6 +53,13 @@ public final class AppendWriter<T> implements AutoCloseable {
 
         /** Most payload bytes in one group: a replicated log entry stays below what its transport takes. */
         long maxGroupBytes();
+
+        /**
+         * Whether a group may be proposed now. While it may not (enough entries are on their way), appends
+         * wait in the queue and the next group proposed is the larger for it, as a sync makes the groups of a
+         * single server larger.
+         */
+        boolean canPropose();
     }
 
     private record Submission<T>(AppendCommand command, T attachment) {}
@@ -119,6 +126,11 @@ public final class AppendWriter<T> implements AutoCloseable {
         return queue.size();
     }
 
+    /** Whether {@link #commitQueued} has work it can do now. */
+    public boolean canCommit() {
+        return !queue.isEmpty() && (replicator == null || replicator.canPropose());
+    }
+
     /** Counts for the periodic DEBUG line: how big groups are and where the writer's time goes. */
     private long statGroups;
     private long statAppends;
@@ -146,7 +158,7 @@ public final class AppendWriter<T> implements AutoCloseable {
      * @return the number of appends committed, rejected or proposed
      */
     public int commitQueued() {
-        if (queue.isEmpty()) {
+        if (queue.isEmpty() || replicator != null && !replicator.canPropose()) {
             return 0;
         }
         if (replicator == null && storageFailed) {

@@ -125,15 +125,23 @@ public final class RaftReplication implements ClusterView, AutoCloseable {
         GrpcConfigKeys.Server.setPort(properties, cluster.self().raftPort());
         RaftServerConfigKeys.Rpc.setTimeoutMin(properties, ELECTION_TIMEOUT_MIN);
         RaftServerConfigKeys.Rpc.setTimeoutMax(properties, ELECTION_TIMEOUT_MAX);
-        // The store is the snapshot (see RewindStateMachine): none is taken and the log is not purged.
-        RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(properties, false);
+        // A snapshot (a checkpoint of the store, see RewindStateMachine) every so many entries, and the log purged
+        // up to it: a member behind the purged log installs the leader's snapshot.
+        RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(properties, true);
+        RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(properties, cluster.snapshotInterval());
         RaftServerConfigKeys.Snapshot.setTriggerWhenStopEnabled(properties, false);
+        RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(properties, true);
+        RaftServerConfigKeys.Log.setPurgeGap(properties, (int) Math.min(Integer.MAX_VALUE, cluster.snapshotInterval()));
+        RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(properties, true);
         // Every buffer an entry passes through holds the largest one: the leader's appender, the log's write
         // buffer and segment, and the gRPC message between members.
         long entry = Math.max(maxEntryBytes, GROUP_BYTES) + (1 << 20);
         RaftServerConfigKeys.Log.Appender.setBufferByteLimit(properties, SizeInBytes.valueOf(entry));
         RaftServerConfigKeys.Log.setWriteBufferSize(properties, SizeInBytes.valueOf(entry + 64));
-        RaftServerConfigKeys.Log.setSegmentSizeMax(properties, SizeInBytes.valueOf(Math.max(64L << 20, 2 * entry)));
+        // The log is purged a segment at a time; an entry larger than a segment gets one of its own.
+        RaftServerConfigKeys.Log.setSegmentSizeMax(properties, SizeInBytes.valueOf(cluster.segmentBytes()));
+        RaftServerConfigKeys.Log.setPreallocatedSize(properties, SizeInBytes.valueOf(Math.min(cluster.segmentBytes(),
+                RaftServerConfigKeys.Log.PREALLOCATED_SIZE_DEFAULT.getSize())));
         RaftServerConfigKeys.Write.setByteLimit(properties, SizeInBytes.valueOf(Math.max(256L << 20, 4 * entry)));
         GrpcConfigKeys.setMessageSizeMax(properties, SizeInBytes.valueOf(entry + (1 << 20)));
         return properties;

@@ -8,21 +8,35 @@ import io.rewind.server.core.AppendCommand;
 import io.rewind.server.core.AppendDecider;
 import io.rewind.server.core.AppendOutcome;
 import io.rewind.server.storage.RocksDbStorage;
+import io.rewind.server.storage.StorageException;
+import io.rewind.server.storage.StoreBackup;
 import io.rewind.server.transport.ProtoCodec;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftGroupMemberId;
+import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.raftlog.RaftLog;
+import org.apache.ratis.server.storage.FileInfo;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.statemachine.SnapshotInfo;
 import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
 import org.apache.ratis.statemachine.impl.FileListSnapshotInfo;
+import org.apache.ratis.util.LifeCycle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,9 +44,12 @@ import org.slf4j.LoggerFactory;
  * Applies the replicated log to the store: every member runs each entry ({@link ReplicatedAppends})
  * through the same {@link AppendDecider}, in log order, so each decides the same expected-version
  * conflicts and duplicates, assigns the same positions and stores byte-identical events. The entry's
- * Raft term and index are stored in the same atomic write as its events, which is what makes the
- * RocksDB store itself the state machine's snapshot: after a restart Ratis replays the entries after
- * that index, and nothing before it.
+ * Raft term and index are stored in the same atomic write as its events, unsynced: after a restart
+ * Ratis replays the entries after that index, and nothing before it.
+ *
+ * <p>Snapshots are RocksDB checkpoints (a flush and hard links) of the store at an applied index, in
+ * Ratis' state-machine directory; once one is taken Ratis may purge the log up to it, and a member
+ * that has fallen behind the purged log gets the leader's checkpoint and replaces its store with it.
  *
  * <p>Runs on Ratis' apply thread, the store's only writer in a replicated group. What each entry
  * decided goes to the {@link Listener}, which publishes it and answers the appends this process
@@ -41,17 +58,26 @@ import org.slf4j.LoggerFactory;
 final class RewindStateMachine extends BaseStateMachine {
     private static final Logger log = LoggerFactory.getLogger(RewindStateMachine.class);
 
-    /** One applied entry and what it decided, append by append; attachments are the appends' indexes. */
-    record Applied(byte[] proposer, long sequence, List<AppendOutcome<Integer>> outcomes) {}
+    /**
+     * One applied entry and what it decided, append by append; attachments are the appends' indexes.
+     *
+     * @param appliedNanos when it was applied ({@link System#nanoTime()}), for the timing of the hand-over
+     */
+    record Applied(byte[] proposer, long sequence, List<AppendOutcome<Integer>> outcomes, long appliedNanos) {}
 
     /** Told of every applied entry, on the apply thread, in log order. */
     interface Listener {
         void applied(Applied entry);
     }
 
+    private static final Pattern SNAPSHOT = Pattern.compile("snapshot\\.(\\d+)_(\\d+)");
+
     private final RocksDbStorage storage;
     private final AppendDecider decider;
     private final Listener listener;
+    /** Ratis' directory for this state machine: its snapshots, each a RocksDB checkpoint named snapshot.TERM_INDEX. */
+    private Path snapshots;
+    private volatile SnapshotInfo latest;
 
     RewindStateMachine(RocksDbStorage storage, Listener listener) {
         this.storage = storage;
@@ -61,9 +87,18 @@ final class RewindStateMachine extends BaseStateMachine {
 
     @Override
     public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
+        getLifeCycle().startAndTransition(() -> initializeRunning(server, groupId, raftStorage));
+    }
+
+    private void initializeRunning(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage)
+            throws IOException {
         super.initialize(server, groupId, raftStorage);
+        snapshots = raftStorage.getStorageDir().getStateMachineDir().toPath();
+        Files.createDirectories(snapshots);
         TermIndex applied = storedTermIndex();
         setLastAppliedTermIndex(applied);
+        // The store is where the log was applied up to: that is the snapshot, with files to send.
+        latest = applied.getIndex() < 0 ? null : snapshotOf(applied);
         log.info("The store holds the replicated log up to index {} (term {}); later entries are applied from the log",
                 applied.getIndex(), applied.getTerm());
     }
@@ -74,15 +109,122 @@ final class RewindStateMachine extends BaseStateMachine {
     }
 
     /**
-     * The store is the snapshot: it holds every entry up to the index stored with the last one applied,
-     * and Ratis replays the log after it. It has no files to send: a member that falls behind catches up
-     * from the leader's log, which is kept whole ({@link #takeSnapshot()} is never asked to purge it: it
-     * is BaseStateMachine's, which takes none).
+     * The newest snapshot: a RocksDB checkpoint of the store at a log index, which a member that has
+     * fallen behind the leader's purged log installs. Null before the first entry is applied.
      */
     @Override
     public SnapshotInfo getLatestSnapshot() {
-        TermIndex stored = storedTermIndex();
-        return stored.getIndex() < 0 ? null : new FileListSnapshotInfo(List.of(), stored);
+        return latest;
+    }
+
+    /**
+     * On the apply thread, between two entries: records the applied index in the store (so that the
+     * checkpoint says where it is in the log) and makes a checkpoint of it (a flush and hard links),
+     * whereupon Ratis may purge the log up to that index.
+     */
+    @Override
+    public long takeSnapshot() {
+        TermIndex applied = getLastAppliedTermIndex();
+        if (applied.getIndex() < 0 || latest != null && latest.getIndex() >= applied.getIndex()) {
+            return latest == null ? RaftLog.INVALID_LOG_INDEX : latest.getIndex();
+        }
+        storage.appendReplicated(List.of(), applied.getTerm(), applied.getIndex());
+        latest = snapshotOf(applied);
+        return applied.getIndex();
+    }
+
+    /** The checkpoint of the store at this index: made now unless it exists; older ones are deleted. */
+    private SnapshotInfo snapshotOf(TermIndex at) {
+        Path directory = snapshots.resolve("snapshot." + at.getTerm() + "_" + at.getIndex());
+        long started = System.nanoTime();
+        try {
+            if (!Files.isDirectory(directory)) {
+                Path making = snapshots.resolve(".making-" + directory.getFileName());
+                StoreBackup.deleteCheckpoint(making);
+                storage.checkpoint(making);
+                Files.move(making, directory, StandardCopyOption.ATOMIC_MOVE);
+                log.info("Snapshot at log index {}: a checkpoint of {} events in {} ms", at.getIndex(),
+                        storage.nextPosition(), (System.nanoTime() - started) / 1_000_000);
+            }
+            try (Stream<Path> all = Files.list(snapshots)) {
+                for (Path old : (Iterable<Path>) all::iterator) {
+                    if (!old.equals(directory)) {
+                        StoreBackup.deleteCheckpoint(old);
+                    }
+                }
+            }
+            List<FileInfo> files = new ArrayList<>();
+            try (Stream<Path> all = Files.list(directory)) {
+                for (Path file : (Iterable<Path>) all::iterator) {
+                    files.add(new FileInfo(file, null));
+                }
+            }
+            return new FileListSnapshotInfo(files, at);
+        } catch (IOException e) {
+            throw new StorageException("cannot make the snapshot " + directory + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * On the apply thread, after Ratis installed a snapshot from the leader into the snapshot directory
+     * (this member was behind the leader's purged log): the store becomes that checkpoint.
+     */
+    /**
+     * Before Ratis installs a snapshot (once for each chunk it receives): nothing is applied until
+     * {@link #reinitialize()}.
+     */
+    @Override
+    public synchronized void pause() {
+        if (getLifeCycleState() != LifeCycle.State.PAUSED) {
+            getLifeCycle().transition(LifeCycle.State.PAUSING);
+            getLifeCycle().transition(LifeCycle.State.PAUSED);
+        }
+    }
+
+    @Override
+    public synchronized void reinitialize() throws IOException {
+        replaceStoreWithInstalledSnapshot();
+        if (getLifeCycleState() == LifeCycle.State.PAUSED) {
+            getLifeCycle().transition(LifeCycle.State.STARTING);
+            getLifeCycle().transition(LifeCycle.State.RUNNING);
+        }
+    }
+
+    private void replaceStoreWithInstalledSnapshot() throws IOException {
+        Path installed;
+        TermIndex at;
+        try (Stream<Path> all = Files.list(snapshots)) {
+            installed = all.filter(p -> SNAPSHOT.matcher(p.getFileName().toString()).matches())
+                    .max(Comparator.comparingLong(p -> termIndex(p).getIndex()))
+                    .orElseThrow(() -> new IOException("no snapshot was installed in " + snapshots));
+        }
+        at = termIndex(installed);
+        log.info("Installing the leader's snapshot at log index {} (term {}) from {}", at.getIndex(), at.getTerm(),
+                installed);
+        storage.replaceWith(installed);
+        decider.forget();
+        setLastAppliedTermIndex(at);
+        latest = snapshotOf(at);
+    }
+
+    @Override
+    public void notifyLeaderChanged(RaftGroupMemberId member, RaftPeerId leader) {
+        log.info("Member '{}': the leader is now {}", member.getPeerId(), leader == null ? "unknown"
+                : "'" + leader + "'");
+    }
+
+    @Override
+    public void notifyLogFailed(Throwable cause, LogEntryProto failed) {
+        log.error("Member cannot write its Raft log{}: {}", failed == null ? "" : " (entry " + failed.getIndex() + ")",
+                cause.toString());
+    }
+
+    private static TermIndex termIndex(Path snapshot) {
+        Matcher name = SNAPSHOT.matcher(snapshot.getFileName().toString());
+        if (!name.matches()) {
+            throw new IllegalArgumentException("not a snapshot directory: " + snapshot);
+        }
+        return TermIndex.valueOf(Long.parseLong(name.group(1)), Long.parseLong(name.group(2)));
     }
 
     @Override
@@ -115,7 +257,8 @@ final class RewindStateMachine extends BaseStateMachine {
         }
         decider.written(decision);
         updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
-        listener.applied(new Applied(appends.getProposer().toByteArray(), appends.getSequence(), decision.outcomes()));
+        listener.applied(new Applied(appends.getProposer().toByteArray(), appends.getSequence(), decision.outcomes(),
+                System.nanoTime()));
         return CompletableFuture.completedFuture(Message.EMPTY);
     }
 }

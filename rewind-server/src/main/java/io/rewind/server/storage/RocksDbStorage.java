@@ -676,6 +676,55 @@ public final class RocksDbStorage implements EventStorage {
         log.info("Reopened the store in {}: {} events, writes work again", directory, nextPosition);
     }
 
+    /**
+     * Replaces the whole store with a checkpoint of another one (a member of a replicated group that
+     * installs its leader's snapshot), keeping this store's identity. On the writer thread; readers wait
+     * meanwhile. The checkpoint's files are hard-linked, so it stays as it is; this store's files move to
+     * {@code .replaced-store} first and are deleted once the new store is open, so that a crash in between
+     * leaves them there, whole, for a person to put back.
+     */
+    public void replaceWith(Path checkpoint) {
+        checkWriterThread();
+        StoreDirectory store = StoreDirectory.inspect(directory);
+        Path replaced = directory.resolve(".replaced-store");
+        lock.writeLock().lock();
+        try {
+            if (db != null) {
+                db.close();
+                db = null;
+            }
+            StoreBackup.deleteRecursively(replaced);
+            Files.createDirectories(replaced);
+            try (Stream<Path> files = Files.list(directory)) {
+                for (Path file : (Iterable<Path>) files::iterator) {
+                    if (Files.isRegularFile(file) && !file.getFileName().toString().equals(StoreDirectory.MARKER)) {
+                        Files.move(file, replaced.resolve(file.getFileName()));
+                    }
+                }
+            }
+            try (Stream<Path> files = Files.list(checkpoint)) {
+                for (Path file : (Iterable<Path>) files::iterator) {
+                    if (Files.isRegularFile(file)) {
+                        Files.createLink(directory.resolve(file.getFileName()), file);
+                    }
+                }
+            }
+            db = openDb(false);
+            db.rocks().put(db.meta(), syncWrites, STORE_ID_KEY, store.storeId().toString()
+                    .getBytes(StandardCharsets.US_ASCII));
+            recover();
+            StoreBackup.deleteRecursively(replaced);
+            writeFailure = null;
+        } catch (IOException | RocksDBException e) {
+            throw new StorageException("cannot replace the store in " + directory + " with the checkpoint in "
+                    + checkpoint + " (the replaced files are in " + replaced + "): " + e.getMessage(), e);
+        } finally {
+            lock.writeLock().unlock();
+        }
+        log.info("Replaced the store in {} with the checkpoint in {}: {} events in {} streams", directory, checkpoint,
+                nextPosition, streamCount);
+    }
+
     private boolean probeWrite() {
         lock.readLock().lock();
         try {

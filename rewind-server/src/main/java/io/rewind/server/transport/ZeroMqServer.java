@@ -74,10 +74,11 @@ public final class ZeroMqServer implements AutoCloseable {
 
                     @Override
                     public void run() {
-                        writer.commitQueued();
                         if (replicated != null) {
+                            // Applied entries first: each frees a slot for the next proposal.
                             replicated.handOver();
                         }
+                        writer.commitQueued();
                         List<DeferredReply> reads = handler.answerWaitingReads();
                         if (!reads.isEmpty()) {
                             commands.sendLater(reads);
@@ -86,7 +87,7 @@ public final class ZeroMqServer implements AutoCloseable {
 
                     @Override
                     public boolean pending() {
-                        return writer.queued() > 0 || replicated != null && replicated.pending();
+                        return writer.canCommit() || replicated != null && replicated.pending();
                     }
 
                     @Override
