@@ -246,8 +246,11 @@ public final class RewindClient implements AutoCloseable {
                 .exceptionallyCompose(error -> unwrap(error) instanceof StreamNotFoundException
                         ? CompletableFuture.completedFuture(new ReadPage(List.of(), true, position))
                         : CompletableFuture.failedFuture(unwrap(error)));
-        CatchUpSubscription subscription = new CatchUpSubscription(history, connection.context(), feed, target,
-                startAfter, new SubscriptionListener() {
+        // In a replicated group, a feed that stays unreachable is followed on another member instead.
+        CatchUpSubscription.FeedSource elsewhere = streamEndpoint == null && connection.replicated()
+                ? this::feedOfAnotherMember : null;
+        CatchUpSubscription subscription = new CatchUpSubscription(history, connection.context(), feed, elsewhere,
+                target, startAfter, new SubscriptionListener() {
                     @Override
                     public void onEvent(Subscription s, RecordedEvent event) throws Exception {
                         listener.onEvent(s, event);
@@ -268,6 +271,26 @@ public final class RewindClient implements AutoCloseable {
                 }, subscriptionHighWaterMark, subscriptionBufferBytes, 0);
         subscriptions.add(subscription);
         return subscription.start();
+    }
+
+    /** The live feed of a member that answers, other than the one at {@code unreachable}; else that one. */
+    private String feedOfAnotherMember(String unreachable) {
+        for (String member : connection.endpointsByPreference()) {
+            try {
+                ServerInfo info = ClientCodec.toServerInfo(connection.sendTo(member, ClientCodec.serverInfo(),
+                        Duration.ofSeconds(1)).get());
+                String feed = Endpoints.feedEndpoint(member, info.streamEndpoint());
+                if (!feed.equals(unreachable)) {
+                    return feed;
+                }
+            } catch (ExecutionException | RewindException e) {
+                // Not this member: the next.
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        return unreachable;
     }
 
     private static Throwable unwrap(Throwable error) {

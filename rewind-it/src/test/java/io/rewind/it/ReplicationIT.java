@@ -335,6 +335,51 @@ class ReplicationIT {
         }
     }
 
+    /**
+     * A subscription follows the live feed of the first member it knows; when that member is killed it goes
+     * on from another member's feed (and history meanwhile): every event once, in order, and live again.
+     */
+    @Test
+    void aSubscriptionMovesToAnotherMembersFeedWhenItsMemberDies() throws Exception {
+        try (ServerGroup group = ServerGroup.start(tmp, 3); RewindClient client = group.client()) {
+            group.awaitLeader(ELECTION);
+            List<RecordedEvent> seen = java.util.Collections.synchronizedList(new ArrayList<>());
+            java.util.concurrent.BlockingQueue<io.rewind.client.SubscriptionState> states =
+                    new java.util.concurrent.LinkedBlockingQueue<>();
+            try (io.rewind.client.Subscription subscription = client.subscribe(io.rewind.client.SubscriptionTarget.all(),
+                    io.rewind.client.StartFrom.start(), new io.rewind.client.SubscriptionListener() {
+                        @Override
+                        public void onEvent(io.rewind.client.Subscription s, RecordedEvent event) {
+                            seen.add(event);
+                        }
+
+                        @Override
+                        public void onStateChange(io.rewind.client.Subscription s, io.rewind.client.SubscriptionState state) {
+                            states.add(state);
+                        }
+                    })) {
+                subscription.awaitLive(Duration.ofSeconds(30));
+                for (int i = 0; i < 50; i++) {
+                    client.append("moving", ExpectedVersion.any(), EventData.of("E", "before " + i));
+                }
+                // The subscription's feed is the first member's: kill it, whether it leads or not.
+                group.member(0).kill();
+                for (int i = 0; i < 50; i++) {
+                    client.append("moving", ExpectedVersion.any(), EventData.of("E", "after " + i));
+                }
+                ServerGroup.awaitCondition(() -> seen.size() == 100, ELECTION, () -> seen.size() + " of 100 events seen");
+                ServerGroup.awaitCondition(() -> subscription.state() == io.rewind.client.SubscriptionState.LIVE,
+                        ELECTION, () -> "live again on another member's feed; states " + states);
+                client.append("moving", ExpectedVersion.any(), EventData.of("E", "live"));
+                ServerGroup.awaitCondition(() -> seen.size() == 101, ELECTION, () -> seen.size() + " of 101 seen");
+            }
+            for (int i = 0; i < seen.size(); i++) {
+                assertThat(seen.get(i).globalPosition()).as("event %d", i).isEqualTo(i);
+            }
+            assertThat(states).contains(io.rewind.client.SubscriptionState.RECONNECTING);
+        }
+    }
+
     /** Asserts that every member holds the same events, field for field, at every position, dense from 0. */
     private static List<RecordedEvent> assertIdenticalLogs(ServerGroup group) {
         List<RecordedEvent> first = group.log(0);

@@ -58,6 +58,19 @@ public final class CatchUpSubscription implements Subscription {
     private static final long CLOSE_WAIT_MILLIS = 5_000;
     private static final AtomicLong MONITORS = new AtomicLong();
 
+    /** How long the feed may stay unreachable before a subscription to a replicated group moves to another member's. */
+    private static final Duration FEED_SWITCH = Duration.ofSeconds(2);
+
+    /**
+     * Where else the live feed may be followed: in a replicated group, another member's feed carries the same
+     * events at the same positions.
+     */
+    @FunctionalInterface
+    public interface FeedSource {
+        /** A feed endpoint to use instead of {@code unreachable}, or {@code unreachable} itself when there is none. */
+        String instead(String unreachable);
+    }
+
     /** Reads history for the subscription, failing with {@link RewindException}. */
     @FunctionalInterface
     public interface History {
@@ -73,7 +86,9 @@ public final class CatchUpSubscription implements Subscription {
 
     private final History history;
     private final ZContext context;
-    private final String feedEndpoint;
+    /** The feed followed now; the feed reader moves its socket when the subscription thread changes it. */
+    private volatile String feedEndpoint;
+    private final FeedSource feedSource;
     private final SubscriptionTarget target;
     private final SubscriptionListener listener;
     private final int receiveHighWaterMark;
@@ -107,9 +122,18 @@ public final class CatchUpSubscription implements Subscription {
      */
     public CatchUpSubscription(History history, ZContext context, String feedEndpoint, SubscriptionTarget target,
             long startAfter, SubscriptionListener listener, int receiveHighWaterMark, long bufferBytes, int pageSize) {
+        this(history, context, feedEndpoint, null, target, startAfter, listener, receiveHighWaterMark, bufferBytes,
+                pageSize);
+    }
+
+    /** @param feedSource where else to follow the feed when it stays unreachable; null for nowhere */
+    public CatchUpSubscription(History history, ZContext context, String feedEndpoint, FeedSource feedSource,
+            SubscriptionTarget target, long startAfter, SubscriptionListener listener, int receiveHighWaterMark,
+            long bufferBytes, int pageSize) {
         this.history = history;
         this.context = context;
         this.feedEndpoint = feedEndpoint;
+        this.feedSource = feedSource;
         this.target = target;
         this.listener = listener;
         this.receiveHighWaterMark = receiveHighWaterMark;
@@ -207,9 +231,17 @@ public final class CatchUpSubscription implements Subscription {
             monitor.connect(monitorAddress);
             // Subscribed before history is read, so that nothing published meanwhile is missed for good.
             sub.subscribe(byVersion ? WireFormat.topic(((SubscriptionTarget.Stream) target).name()) : new byte[0]);
-            sub.connect(feedEndpoint);
+            String connected = feedEndpoint;
+            sub.connect(connected);
             subscribed.countDown();
             while (!closing && !stopped) {
+                String wanted = feedEndpoint;
+                if (!wanted.equals(connected)) {
+                    // Another member's feed: same events, same positions; the gap is read from history.
+                    sub.disconnect(connected);
+                    sub.connect(wanted);
+                    connected = wanted;
+                }
                 ZMQ.Event event;
                 while ((event = ZMQ.Event.recv(monitor, ZMQ.DONTWAIT)) != null) {
                     feed.add(event.getEvent() == ZMQ.EVENT_DISCONNECTED ? FeedItem.DISCONNECTED : FeedItem.CONNECTED);
@@ -300,6 +332,9 @@ public final class CatchUpSubscription implements Subscription {
                     catchUp(SubscriptionState.FELL_BEHIND);
                     lastActivity = System.nanoTime();
                 }
+                if (!feedConnected && feedSource != null && now - feedDownSince > FEED_SWITCH.toNanos()) {
+                    moveFeed();
+                }
                 if (!feedConnected && !feedWarned && now - feedDownSince > FEED_GRACE.toNanos()) {
                     feedWarned = true;
                     log.warn("Subscription to {} cannot reach the live feed at {}: reading new events from history"
@@ -344,6 +379,23 @@ public final class CatchUpSubscription implements Subscription {
                 // Missed live events: read them (and everything up to the end) from history.
                 catchUp(SubscriptionState.FELL_BEHIND);
             }
+        }
+    }
+
+    /** Follows another member's feed, if there is one that answers; else waits as long again. */
+    private void moveFeed() {
+        String current = feedEndpoint;
+        String other;
+        try {
+            other = feedSource.instead(current);
+        } catch (RuntimeException e) {
+            other = current;
+        }
+        feedDownSince = System.nanoTime();
+        if (!other.equals(current)) {
+            log.info("Subscription to {} moves from the live feed at {}, unreachable, to {}", describe(target),
+                    current, other);
+            feedEndpoint = other;
         }
     }
 

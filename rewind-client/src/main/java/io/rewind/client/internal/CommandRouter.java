@@ -159,6 +159,19 @@ public final class CommandRouter implements AutoCloseable {
         return true;
     }
 
+    /** Sends the request to this endpoint only, without failing over. */
+    public CompletableFuture<Response> sendTo(String endpoint, Request.Builder request, Duration replyTimeout) {
+        return connection(endpoint).send(request, replyTimeout);
+    }
+
+    /** The command endpoints, the member believed to lead first. */
+    public List<String> endpointsByPreference() {
+        List<String> ordered = new java.util.ArrayList<>(endpoints);
+        ordered.remove(preferred);
+        ordered.add(0, preferred);
+        return ordered;
+    }
+
     /** The ZeroMQ context of the shared I/O loop, for the client's other sockets. */
     public ZContext context() {
         return first.context();
