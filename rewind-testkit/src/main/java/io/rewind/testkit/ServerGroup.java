@@ -29,9 +29,11 @@ public final class ServerGroup implements AutoCloseable {
     private final List<String> commandEndpoints = new ArrayList<>();
     private final String peers;
     private final Path directory;
+    private final List<String> jvmOptions;
 
-    private ServerGroup(Path directory, int size) {
+    private ServerGroup(Path directory, int size, List<String> jvmOptions) {
         this.directory = directory;
+        this.jvmOptions = List.copyOf(jvmOptions);
         List<String> entries = new ArrayList<>();
         for (int i = 0; i < size; i++) {
             String id = "n" + (i + 1);
@@ -50,7 +52,12 @@ public final class ServerGroup implements AutoCloseable {
      * @param extraArgs server options every member gets
      */
     public static ServerGroup start(Path directory, int size, String... extraArgs) {
-        ServerGroup group = new ServerGroup(directory, size);
+        return start(directory, size, List.of(), extraArgs);
+    }
+
+    /** Like {@link #start(Path, int, String...)}, each member's JVM with these options (e.g. -Xmx256m). */
+    public static ServerGroup start(Path directory, int size, List<String> jvmOptions, String... extraArgs) {
+        ServerGroup group = new ServerGroup(directory, size, jvmOptions);
         List<CompletableFuture<ServerProcess>> starting = new ArrayList<>();
         for (int i = 0; i < size; i++) {
             int index = i;
@@ -72,7 +79,7 @@ public final class ServerGroup implements AutoCloseable {
                 "--command-endpoint", commandEndpoints.get(index)));
         args.addAll(List.of(extraArgs));
         return ServerProcess.start("group-" + directory.getFileName() + "-" + ids.get(index),
-                directory.resolve(ids.get(index)), "rocksdb", args.toArray(new String[0]));
+                directory.resolve(ids.get(index)), "rocksdb", jvmOptions, args.toArray(new String[0]));
     }
 
     private static int freePort() {
