@@ -51,6 +51,25 @@ class HealthEndpointTest {
     }
 
     @Test
+    void aMemberOfAGroupIsReadyOnlyWhileItKnowsALeader() throws Exception {
+        try (HealthEndpoint endpoint = HealthEndpoint.start("127.0.0.1", 0)) {
+            java.util.concurrent.atomic.AtomicReference<String> leader = new java.util.concurrent.atomic.AtomicReference<>();
+            endpoint.ready(() -> leader.get() == null ? "no leader is known to member 'n1'" : null);
+            HttpResponse<String> electing = get(endpoint, "/health/ready");
+            assertThat(electing.statusCode()).isEqualTo(503);
+            assertThat(electing.body()).isEqualTo("not ready: no leader is known to member 'n1'\n");
+
+            leader.set("n2");
+            assertThat(get(endpoint, "/health/ready").statusCode()).isEqualTo(200);
+            leader.set(null);
+            assertThat(get(endpoint, "/health/ready").statusCode()).as("an election again").isEqualTo(503);
+            endpoint.stopping();
+            leader.set("n2");
+            assertThat(get(endpoint, "/health/ready").body()).isEqualTo("stopping\n");
+        }
+    }
+
+    @Test
     void aTakenPortIsNamedWithTheOption() {
         try (HealthEndpoint first = HealthEndpoint.start("127.0.0.1", 0)) {
             int port = Integer.parseInt(first.boundAddress().substring(first.boundAddress().lastIndexOf(':') + 1));
