@@ -47,7 +47,7 @@ class ReplicationIT {
     @Test
     void aGroupElectsALeaderReplicatesAndRedirectsAppendsSentToAFollower() {
         try (ServerGroup group = ServerGroup.start(tmp, 3, "--legacy-query-endpoint", "tcp://127.0.0.1:*",
-                "--legacy-stream-endpoint", "tcp://127.0.0.1:*")) {
+                "--legacy-stream-endpoint", "tcp://127.0.0.1:*", "--http-endpoint", "127.0.0.1:0")) {
             int leader = group.awaitLeader(ELECTION);
             int follower = (leader + 1) % 3;
 
@@ -112,6 +112,13 @@ class ReplicationIT {
                 assertThat(info.appliedPosition()).isEqualTo(40);
                 assertThat(info.headPosition()).isEqualTo(40);
                 assertThat(info.members()).extracting(ServerInfo.Member::id).containsExactly("n1", "n2", "n3");
+
+                // Ready with a known leader; the metrics say who leads.
+                String http = java.util.regex.Pattern.compile("health on (http://[^/\\s]+)/")
+                        .matcher(group.member(i).outputText()).results().findFirst().orElseThrow().group(1);
+                assertThat(httpGet(http + "/health/ready")).isEqualTo("ready\n");
+                assertThat(httpGet(http + "/metrics")).contains("rewind_raft_leader " + (i == leader ? "1.0" : "0.0"))
+                        .contains("rewind_raft_leader_known 1.0").contains("rewind_raft_term " + info.term() + ".0");
             }
         }
     }
@@ -191,6 +198,20 @@ class ReplicationIT {
             }
             assertThat(stored).containsAll(acknowledged);
             assertThat(acknowledged.size()).isGreaterThan(50 * LEADER_KILLS);
+        }
+    }
+
+    private static String httpGet(String uri) {
+        try {
+            var response = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create(uri)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(response.statusCode()).as(uri + ": " + response.body()).isEqualTo(200);
+            return response.body();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
         }
     }
 

@@ -53,8 +53,9 @@ public final class RewindServer implements AutoCloseable {
                 case MEMORY -> memoryStorage(config.memoryLimit());
             };
             ServerMetrics metrics = ServerMetrics.NONE;
+            PrometheusMetrics prometheus = null;
             if (health != null) {
-                PrometheusMetrics prometheus = new PrometheusMetrics(storage);
+                prometheus = new PrometheusMetrics(storage);
                 prometheus.includeJvmMetrics();
                 health.serveMetrics(prometheus);
                 metrics = prometheus;
@@ -68,6 +69,9 @@ public final class RewindServer implements AutoCloseable {
                             config.limits().maxAppendBytes() + (long) config.limits().maxEventsPerAppend() * 64,
                             zeromq.replicatedCommits());
                     zeromq.attach(raft);
+                    if (prometheus != null) {
+                        prometheus.includeReplication(raft);
+                    }
                 }
                 zeromq.start();
             } catch (RuntimeException e) {

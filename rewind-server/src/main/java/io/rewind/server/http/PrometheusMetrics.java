@@ -10,6 +10,7 @@ import io.prometheus.metrics.model.snapshots.Unit;
 import io.rewind.server.core.ErrorCode;
 import io.rewind.server.storage.EventStorage;
 import io.rewind.server.storage.RocksDbStorage;
+import io.rewind.server.transport.ClusterView;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.Locale;
@@ -69,6 +70,24 @@ public final class PrometheusMetrics implements ServerMetrics {
             rocksDbGauge(rocks, "rewind_rocksdb_delayed_write_rate", "Bytes per second RocksDB slows writes to, 0"
                     + " when it does not", "rocksdb.actual-delayed-write-rate");
         }
+    }
+
+    /**
+     * Adds the replicated group as this member sees it: its Raft term, the commit index, and whether it
+     * leads (1) or knows a leader (1), read at each scrape.
+     */
+    public void includeReplication(ClusterView cluster) {
+        GaugeWithCallback.builder().name("rewind_raft_term").help("The Raft term this member is in")
+                .callback(callback -> callback.call(cluster.status().term())).register(registry);
+        GaugeWithCallback.builder().name("rewind_raft_commit_index")
+                .help("The newest Raft log index this member knows committed")
+                .callback(callback -> callback.call(cluster.status().commitIndex())).register(registry);
+        GaugeWithCallback.builder().name("rewind_raft_leader").help("1 while this member leads the group, else 0")
+                .callback(callback -> callback.call(cluster.status().role().equals("leader") ? 1 : 0))
+                .register(registry);
+        GaugeWithCallback.builder().name("rewind_raft_leader_known")
+                .help("1 while this member knows a leader, 0 during an election")
+                .callback(callback -> callback.call(cluster.status().leaderId().isEmpty() ? 0 : 1)).register(registry);
     }
 
     /**
