@@ -180,10 +180,15 @@ public final class RaftReplication implements ClusterView, AutoCloseable {
         return info.isLeader() && info.isLeaderReady();
     }
 
-    /** The leader as this member knows it; empty fields when it knows none (or when it is itself not ready). */
+    /**
+     * The leader to send appends to, as this member knows it; empty fields when it knows none, and when it
+     * is the leader itself but not ready yet (a new leader first commits an entry of its own term): naming
+     * itself would send a client straight back.
+     */
     public RequestError.Leader leader() {
-        RaftPeerId leader = division.getInfo().getLeaderId();
-        if (leader == null) {
+        DivisionInfo info = division.getInfo();
+        RaftPeerId leader = info.getLeaderId();
+        if (leader == null || leader.equals(server.getId()) && !info.isLeaderReady()) {
             return new RequestError.Leader("", "");
         }
         String id = leader.toString();
