@@ -133,6 +133,11 @@ public final class RaftReplication implements ClusterView, AutoCloseable {
         RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(properties, true);
         RaftServerConfigKeys.Log.setPurgeGap(properties, (int) Math.min(Integer.MAX_VALUE, cluster.snapshotInterval()));
         RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(properties, true);
+        // How the leader retries a follower it cannot reach. Ratis' default backs off to every 5 s and stops
+        // after about 40 minutes: a member restarted after a longer stop would wait for nothing. Here it is
+        // every 250 ms for 10 s, then every second without end, so a member that comes back rejoins within
+        // a second.
+        RaftServerConfigKeys.Log.Appender.setRetryPolicy(properties, "1ms,10, 250ms,40, 1s,1000000000");
         // Every buffer an entry passes through holds the largest one: the leader's appender, the log's write
         // buffer and segment, and the gRPC message between members.
         long entry = Math.max(maxEntryBytes, GROUP_BYTES) + (1 << 20);
