@@ -49,7 +49,7 @@ public final class AppendWriter<T> implements AutoCloseable {
          * Proposes one group. Every event of the commands has an id (the writer assigns those the clients
          * did not), so that every member stores the same. The replicator answers each attachment later.
          */
-        void propose(List<AppendCommand> commands, List<T> attachments, long payloadBytes);
+        void propose(List<AppendCommand> commands, List<T> attachments);
 
         /** Most payload bytes in one group: a replicated log entry stays below what its transport takes. */
         long maxGroupBytes();
@@ -173,11 +173,14 @@ public final class AppendWriter<T> implements AutoCloseable {
                         + e.getMessage() + "; nothing was stored, retry later"));
             }
         }
-        long maxBytes = replicator == null ? Long.MAX_VALUE : replicator.maxGroupBytes();
+        // Only a replicated group bounds a group in bytes (a log entry); alone, appends are not measured here.
+        boolean boundedInBytes = replicator != null;
+        long maxBytes = boundedInBytes ? replicator.maxGroupBytes() : Long.MAX_VALUE;
         List<AppendCommand> commands = new ArrayList<>(queue.size());
         List<T> attachments = new ArrayList<>(queue.size());
         int handled = 0;
         Submission<T> next = queue.poll();
+        long nextBytes = boundedInBytes && next != null ? payloadBytes(next.command()) : 0;
         while (next != null) {
             int events = 0;
             long bytes = 0;
@@ -186,11 +189,12 @@ public final class AppendWriter<T> implements AutoCloseable {
                 commands.add(next.command());
                 attachments.add(next.attachment());
                 events += next.command().events().size();
-                bytes += payloadBytes(next.command());
+                bytes += nextBytes;
                 next = queue.poll();
-            } while (next != null && events < maxGroupEvents && bytes + payloadBytes(next.command()) <= maxBytes);
+                nextBytes = boundedInBytes && next != null ? payloadBytes(next.command()) : 0;
+            } while (next != null && events < maxGroupEvents && bytes + nextBytes <= maxBytes);
             if (replicator != null) {
-                replicator.propose(withIds(commands), List.copyOf(attachments), bytes);
+                replicator.propose(withIds(commands), List.copyOf(attachments));
             } else {
                 commit(commands, attachments);
             }

@@ -92,7 +92,7 @@ public final class ReplicatedCommits<T> implements AppendWriter.Replicator<T>, R
     }
 
     @Override
-    public void propose(List<AppendCommand> commands, List<T> attachments, long payloadBytes) {
+    public void propose(List<AppendCommand> commands, List<T> attachments) {
         RaftReplication member = raft;
         if (member == null || !member.isLeader()) {
             RequestError error = RequestError.notLeader(nodeId, member == null ? new RequestError.Leader("", "")
