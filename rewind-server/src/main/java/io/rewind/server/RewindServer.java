@@ -1,5 +1,6 @@
 package io.rewind.server;
 
+import io.rewind.server.config.Endpoints;
 import io.rewind.server.config.ServerConfig;
 import io.rewind.server.config.ServerVersion;
 import io.rewind.server.http.HealthEndpoint;
@@ -11,6 +12,8 @@ import io.rewind.server.storage.RocksDbStorage;
 import io.rewind.server.replication.RaftReplication;
 import io.rewind.server.transport.ClusterView;
 import io.rewind.server.transport.ZeroMqServer;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
@@ -88,6 +91,7 @@ public final class RewindServer implements AutoCloseable {
             throw e;
         }
         RewindServer server = new RewindServer(config, storage, zeromq, health, raft);
+        warnIfExposed(config, zeromq);
         if (health != null) {
             RaftReplication member = raft;
             health.ready(member == null ? () -> null : () -> member.status().leaderId().isEmpty()
@@ -103,6 +107,27 @@ public final class RewindServer implements AutoCloseable {
                 raft == null ? config.fsync().name().toLowerCase() : "always (the replicated log)", role,
                 legacy + (health == null ? "" : ", health on http://" + health.boundAddress() + "/health/ready"));
         return server;
+    }
+
+    /** Plain text beyond this host lets anyone who reaches a port read every event and append anywhere. */
+    private static void warnIfExposed(ServerConfig config, ZeroMqServer zeromq) {
+        if (config.curve() != null) {
+            log.info("CURVE on every endpoint: server public key {}, client keys from {}",
+                    config.curve().keys().publicKey(), config.curve().authorizedKeys());
+            return;
+        }
+        List<String> exposed = new ArrayList<>();
+        for (String endpoint : new String[] {zeromq.commandEndpoint(), zeromq.streamEndpoint(),
+                zeromq.legacyQueryEndpoint(), zeromq.legacyStreamEndpoint()}) {
+            if (endpoint != null && !Endpoints.isLocalOnly(endpoint)) {
+                exposed.add(endpoint);
+            }
+        }
+        if (!exposed.isEmpty()) {
+            log.warn("Plain text on {}, reachable beyond this host: anyone who can connect may read every event and"
+                    + " append to any stream. Turn on CURVE with --curve-secret-key-file and --authorized-keys, or bind"
+                    + " to 127.0.0.1", String.join(", ", exposed));
+        }
     }
 
     /** The member's id and role, once it knows one: waits up to two election timeouts for a leader. */

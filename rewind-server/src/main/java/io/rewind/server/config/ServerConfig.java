@@ -1,6 +1,7 @@
 package io.rewind.server.config;
 
 import io.rewind.server.core.Limits;
+import io.rewind.server.security.CurveKeyPair;
 import java.nio.file.Path;
 
 /**
@@ -15,6 +16,7 @@ import java.nio.file.Path;
  * @param legacy              the original Rewind protocol's endpoints, each null when off
  * @param httpEndpoint        where the health checks are served, or null for off
  * @param cluster             the replicated group this server is a member of, or null when it runs alone
+ * @param curve               CURVE and permissions on every endpoint, or null for plain text
  */
 public record ServerConfig(
         Path dataDir,
@@ -30,12 +32,22 @@ public record ServerConfig(
         int feedHighWaterMark,
         Legacy legacy,
         HttpEndpoint httpEndpoint,
-        ClusterConfig cluster) {
+        ClusterConfig cluster,
+        Curve curve) {
 
     /** Whether this server is a member of a replicated group. */
     public boolean replicated() {
         return cluster != null;
     }
+
+    /**
+     * CurveZMQ on every endpoint, with a ZAP handler that takes the keys of {@code authorizedKeys} only.
+     *
+     * @param secretKeyFile  the server's certificate, for messages
+     * @param keys           the server's key pair, read from it
+     * @param authorizedKeys the client keys and their permissions, read again when it changes
+     */
+    public record Curve(Path secretKeyFile, CurveKeyPair keys, Path authorizedKeys) {}
 
     /** A TCP address for HTTP; port 0 picks a free one. */
     public record HttpEndpoint(String host, int port) {}

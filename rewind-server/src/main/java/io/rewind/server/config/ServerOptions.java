@@ -3,6 +3,8 @@ package io.rewind.server.config;
 import io.rewind.server.core.Limits;
 import io.rewind.server.core.RequestException;
 import io.rewind.server.core.StreamNames;
+import io.rewind.server.security.AuthorizedKeys;
+import io.rewind.server.security.CurveKeyPair;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -141,6 +143,18 @@ public final class ServerOptions {
                     + " at a time (default: ${DEFAULT-VALUE}).")
     long raftSegmentSize;
 
+    @Option(names = "--curve-secret-key-file", paramLabel = "FILE",
+            description = "The server's CurveZMQ key pair, a ZeroMQ certificate (the NAME_secret file of `rewind keygen`,"
+                    + " czmq's zcert or JeroMQ's ZCert). Every endpoint then speaks CURVE only, to the keys of"
+                    + " --authorized-keys (off unless set: plain text).")
+    Path curveSecretKeyFile;
+
+    @Option(names = "--authorized-keys", paramLabel = "FILE",
+            description = "The client keys that may connect with CURVE, one per line: NAME PUBLIC_KEY_Z85 PERMISSION...,"
+                    + " a permission being read=PREFIX[,PREFIX...], write=PREFIX[,PREFIX...] or admin (* as a prefix:"
+                    + " every stream); # starts a comment. Read again within a second of a change.")
+    Path authorizedKeys;
+
     @Option(names = "--legacy-query-endpoint", paramLabel = "ENDPOINT",
             description = "Where the original Rewind protocol's request/reply socket binds (off unless set).")
     String legacyQueryEndpoint;
@@ -247,11 +261,51 @@ public final class ServerOptions {
         ServerConfig.HttpEndpoint http = httpEndpoint == null ? null : parseHttp(commandLine, httpEndpoint);
         checkRange(commandLine, "--snapshot-interval", snapshotInterval, 100, 100_000_000);
         checkRange(commandLine, "--raft-segment-size", raftSegmentSize, 1L << 20, 1L << 30);
+        ServerConfig.Curve curve = curve(commandLine);
         ClusterConfig cluster = cluster(commandLine);
+        if (curve != null && cluster != null) {
+            for (ClusterConfig.Peer peer : cluster.peers()) {
+                if (!Endpoints.isLoopbackHost(peer.raftHost())) {
+                    throw new ParameterException(commandLine, "Option '--peers': member '" + peer.id() + "' has its"
+                            + " Raft port on " + peer.raftHost() + ", not a loopback address. With CURVE on, Rewind"
+                            + " refuses that: the Raft port between members is not encrypted yet (no TLS on Ratis'"
+                            + " gRPC transport), so events would cross the network in plain text. Run the group's"
+                            + " Raft ports on loopback or over a private tunnel (WireGuard, an SSH tunnel)");
+                }
+            }
+        }
         return new ServerConfig(dataDir.toAbsolutePath().normalize(), storage, minFreeSpace, memory,
                 commandEndpoint, streamEndpoint,
                 fsync, maxMessageSize, limits, queueCapacity, feedHighWaterMark,
-                new ServerConfig.Legacy(legacyQueryEndpoint, legacyStreamEndpoint, legacyStream), http, cluster);
+                new ServerConfig.Legacy(legacyQueryEndpoint, legacyStreamEndpoint, legacyStream), http, cluster,
+                curve);
+    }
+
+    private ServerConfig.Curve curve(CommandLine commandLine) {
+        if (curveSecretKeyFile == null) {
+            if (authorizedKeys != null) {
+                throw new ParameterException(commandLine, "Option '--authorized-keys' needs '--curve-secret-key-file':"
+                        + " keys are checked in the CURVE handshake, and without a server key there is none");
+            }
+            return null;
+        }
+        if (authorizedKeys == null) {
+            throw new ParameterException(commandLine, "Option '--curve-secret-key-file' needs '--authorized-keys': the"
+                    + " list of client keys that may connect (without it every key would be let in)");
+        }
+        CurveKeyPair keys;
+        try {
+            keys = CurveKeyPair.load(curveSecretKeyFile);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(commandLine, "Invalid value for option '--curve-secret-key-file': "
+                    + e.getMessage());
+        }
+        try {
+            AuthorizedKeys.load(authorizedKeys);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(commandLine, "Invalid value for option '--authorized-keys': " + e.getMessage());
+        }
+        return new ServerConfig.Curve(curveSecretKeyFile.toAbsolutePath(), keys, authorizedKeys.toAbsolutePath());
     }
 
     private ClusterConfig cluster(CommandLine commandLine) {

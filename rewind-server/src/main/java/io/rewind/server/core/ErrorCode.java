@@ -8,5 +8,6 @@ public enum ErrorCode {
     TOO_LARGE,
     UNAVAILABLE,
     INTERNAL,
-    NOT_LEADER
+    NOT_LEADER,
+    PERMISSION_DENIED
 }

@@ -2,6 +2,7 @@ package io.rewind.server.transport;
 
 import io.rewind.protocol.v1.WireFormat;
 import io.rewind.server.core.AppendOutcome;
+import io.rewind.server.security.ZapHandler;
 import io.rewind.server.storage.StoredEvent;
 import java.util.List;
 import java.util.UUID;
@@ -27,6 +28,8 @@ final class FeedPublisher implements AutoCloseable {
     private final String endpoint;
     private final String legacyEndpoint;
     private final int highWaterMark;
+    /** CURVE for both feeds, or null for plain text. */
+    private final CurveServer curve;
     /** The id of the event published last, which the legacy feed sends as the next one's previous id. */
     private byte[] previousId;
     private ZMQ.Socket pub;
@@ -37,9 +40,12 @@ final class FeedPublisher implements AutoCloseable {
     /**
      * @param legacyEndpoint where the legacy PUB binds, or null for none
      * @param lastEventId    the newest stored event's id, or null: the first legacy previous id
+     * @param curve          CURVE for both feeds, or null for plain text
      */
-    FeedPublisher(ZContext context, String endpoint, int highWaterMark, String legacyEndpoint, UUID lastEventId) {
+    FeedPublisher(ZContext context, String endpoint, int highWaterMark, String legacyEndpoint, UUID lastEventId,
+            CurveServer curve) {
         this.context = context;
+        this.curve = curve;
         this.endpoint = endpoint;
         this.highWaterMark = highWaterMark;
         this.legacyEndpoint = legacyEndpoint;
@@ -64,6 +70,10 @@ final class FeedPublisher implements AutoCloseable {
             socket.setMaxMsgSize(MAX_SUBSCRIBER_MESSAGE);
             socket.setSndHWM(highWaterMark);
             socket.setLinger(1_000);
+            if (curve != null) {
+                // Only keys that read every stream: PUB cannot filter what each subscriber gets.
+                curve.apply(socket, ZapHandler.FEED);
+            }
             socket.bind(address);
             return socket;
         } catch (ZMQException e) {

@@ -5,6 +5,8 @@ import io.rewind.server.core.AppendWriter;
 import io.rewind.server.core.ExpectedVersion;
 import io.rewind.server.core.Limits;
 import io.rewind.server.core.ProposedEvent;
+import io.rewind.server.core.RequestException;
+import io.rewind.server.security.AccessControl;
 import io.rewind.server.storage.EventLocation;
 import io.rewind.server.storage.EventStorage;
 import io.rewind.server.storage.ReadDirection;
@@ -40,10 +42,13 @@ final class LegacyHandler implements RouterEndpoint.FrameHandler {
     private final String stream;
     private final Limits limits;
     private final ServerMetrics metrics;
+    private final AccessControl access;
 
+    /** @param access what each key may do; {@link AccessControl#OPEN} without CURVE */
     LegacyHandler(EventStorage storage, AppendWriter<ReplyTo> writer, String stream, Limits limits,
-            ServerMetrics metrics) {
+            ServerMetrics metrics, AccessControl access) {
         this.storage = storage;
+        this.access = access;
         this.metrics = metrics;
         this.writer = writer;
         this.stream = stream;
@@ -67,21 +72,27 @@ final class LegacyHandler implements RouterEndpoint.FrameHandler {
     }
 
     @Override
-    public byte[][] handle(byte[][] envelope, List<byte[]> body) {
+    public byte[][] handle(byte[][] envelope, List<byte[]> body, String key) {
         if (body.isEmpty()) {
             return error("empty request: expected PUBLISH or QUERY");
         }
         byte[] command = body.get(0);
         try {
+            access.checkListed(key);
             if (Arrays.equals(command, PUBLISH)) {
                 metrics.legacyRequest("publish");
+                access.checkWrite(key, stream);
                 return publish(envelope, body);
             }
             if (Arrays.equals(command, QUERY)) {
                 metrics.legacyRequest("query");
+                // QUERY pages the global log, every stream's events.
+                access.checkReadAll(key, "QUERY the global log");
                 return query(body);
             }
             metrics.legacyRequest("unknown");
+        } catch (RequestException e) {
+            return error(e.getMessage());
         } catch (RuntimeException e) {
             log.error("Legacy request failed", e);
             return error("server error: " + e.getMessage());

@@ -143,6 +143,7 @@ public final class ProtoCodec {
             case UNAVAILABLE -> io.rewind.protocol.v1.ErrorCode.UNAVAILABLE;
             case INTERNAL -> io.rewind.protocol.v1.ErrorCode.INTERNAL;
             case NOT_LEADER -> io.rewind.protocol.v1.ErrorCode.NOT_LEADER;
+            case PERMISSION_DENIED -> io.rewind.protocol.v1.ErrorCode.PERMISSION_DENIED;
         };
     }
 }

@@ -16,6 +16,7 @@ import io.rewind.server.core.Limits;
 import io.rewind.server.core.RequestException;
 import io.rewind.server.core.StreamNames;
 import io.rewind.server.http.ServerMetrics;
+import io.rewind.server.security.AccessControl;
 import io.rewind.server.storage.EventStorage;
 import io.rewind.server.storage.ReadDirection;
 import io.rewind.server.storage.StoredEvent;
@@ -45,19 +46,23 @@ final class RequestHandler implements RouterEndpoint.FrameHandler {
     private final Backups backups;
     private final ServerMetrics metrics;
     private final Supplier<ClusterView> cluster;
+    private final AccessControl access;
 
     RequestHandler(EventStorage storage, AppendWriter<ReplyTo> writer, Limits limits, String version,
             Supplier<String> feedEndpoint) {
-        this(storage, writer, limits, version, feedEndpoint, null, ServerMetrics.NONE, () -> null);
+        this(storage, writer, limits, version, feedEndpoint, null, ServerMetrics.NONE, () -> null, AccessControl.OPEN);
     }
 
     /**
      * @param backups takes backups, or null for none
      * @param cluster this member's view of its replicated group, null while there is none (alone)
+     * @param access  what each key may do; {@link AccessControl#OPEN} without CURVE
      */
     RequestHandler(EventStorage storage, AppendWriter<ReplyTo> writer, Limits limits, String version,
-            Supplier<String> feedEndpoint, Backups backups, ServerMetrics metrics, Supplier<ClusterView> cluster) {
+            Supplier<String> feedEndpoint, Backups backups, ServerMetrics metrics, Supplier<ClusterView> cluster,
+            AccessControl access) {
         this.storage = storage;
+        this.access = access;
         this.cluster = cluster;
         this.metrics = metrics;
         this.feedEndpoint = feedEndpoint;
@@ -69,8 +74,8 @@ final class RequestHandler implements RouterEndpoint.FrameHandler {
     }
 
     @Override
-    public byte[][] handle(byte[][] envelope, List<byte[]> body) {
-        Response response = body.size() == 1 ? handle(body.get(0), envelope)
+    public byte[][] handle(byte[][] envelope, List<byte[]> body, String key) {
+        Response response = body.size() == 1 ? handle(body.get(0), envelope, key)
                 : ProtoCodec.error(0, ErrorCode.INVALID_REQUEST,
                         "expected exactly one Request frame after the empty delimiter, got " + body.size());
         return response == null ? null : new byte[][] {response.toByteArray()};
@@ -83,8 +88,12 @@ final class RequestHandler implements RouterEndpoint.FrameHandler {
                         + " delimiter themselves, DEALER sockets must send it)").toByteArray()};
     }
 
-    /** Returns the reply now, or null when the writer will reply once the append is committed. */
-    Response handle(byte[] frame, byte[][] envelope) {
+    /**
+     * Returns the reply now, or null when the writer will reply once the append is committed.
+     *
+     * @param key the client's public key when CURVE is on, else null
+     */
+    Response handle(byte[] frame, byte[][] envelope, String key) {
         Request request;
         try {
             request = Request.parseFrom(frame);
@@ -95,11 +104,13 @@ final class RequestHandler implements RouterEndpoint.FrameHandler {
         }
         long id = request.getRequestId();
         try {
+            // A key removed from the list while its connection stays open: nothing more for it.
+            access.checkListed(key);
             return switch (request.getOperationCase()) {
-                case APPEND -> append(request, envelope);
-                case READ -> readWhenApplied(id, request.getRead(), envelope);
+                case APPEND -> append(request, envelope, key);
+                case READ -> readWhenApplied(id, request.getRead(), envelope, key);
                 case SERVER_INFO -> serverInfo(id);
-                case BACKUP -> backup(id, request, envelope);
+                case BACKUP -> backup(id, request, envelope, key);
                 case OPERATION_NOT_SET -> ProtoCodec.error(id, ErrorCode.INVALID_REQUEST,
                         "the request has no operation (or one this server does not know): set append, read,"
                                 + " server_info or backup");
@@ -112,9 +123,10 @@ final class RequestHandler implements RouterEndpoint.FrameHandler {
         }
     }
 
-    private Response append(Request request, byte[][] envelope) {
+    private Response append(Request request, byte[][] envelope, String key) {
         AppendCommand command = ProtoCodec.toCommand(request.getAppend());
         validator.validate(command);
+        access.checkWrite(key, command.stream());
         if (!writer.submit(command, new ReplyTo(envelope, request.getRequestId(), false, System.nanoTime()))) {
             return ProtoCodec.error(request.getRequestId(), ErrorCode.UNAVAILABLE,
                     "the server is overloaded or shutting down (" + writer.queued()
@@ -134,7 +146,9 @@ final class RequestHandler implements RouterEndpoint.FrameHandler {
     private final Deque<WaitingRead> waitingReads = new ArrayDeque<>();
 
     /** Answers now, or parks the read (returning null) until this server has applied its min_position. */
-    private Response readWhenApplied(long id, ReadRequest read, byte[][] envelope) {
+    private Response readWhenApplied(long id, ReadRequest read, byte[][] envelope, String key) {
+        // Checked before the read waits: the answer later goes out without a key at hand.
+        checkAccess(read, key);
         if (read.hasMinPosition()) {
             if (read.getMinPosition() < 0) {
                 throw RequestException.of(ErrorCode.INVALID_REQUEST, "read 'min_position' must be >= 0, got "
@@ -192,6 +206,17 @@ final class RequestHandler implements RouterEndpoint.FrameHandler {
         }
     }
 
+    private void checkAccess(ReadRequest read, String key) {
+        switch (read.getSourceCase()) {
+            case STREAM -> {
+                StreamNames.validate(read.getStream(), limits.maxStreamNameBytes());
+                access.checkRead(key, read.getStream());
+            }
+            case ALL -> access.checkReadAll(key, "read the global log");
+            default -> throw RequestException.of(ErrorCode.INVALID_REQUEST, "read has no source: set stream or all");
+        }
+    }
+
     private Response read(long id, ReadRequest read) {
         ReadDirection direction = switch (read.getDirection()) {
             case FORWARD -> ReadDirection.FORWARD;
@@ -244,10 +269,11 @@ final class RequestHandler implements RouterEndpoint.FrameHandler {
     }
 
     /** The checkpoint is taken now, on this thread; the reply comes once the backup is copied. */
-    private Response backup(long id, Request request, byte[][] envelope) {
+    private Response backup(long id, Request request, byte[][] envelope, String key) {
         if (backups == null) {
             throw RequestException.of(ErrorCode.INVALID_REQUEST, "this endpoint takes no backups");
         }
+        access.checkAdmin(key, "take a backup");
         backups.start(id, envelope, request.getBackup().getDirectory());
         return null;
     }

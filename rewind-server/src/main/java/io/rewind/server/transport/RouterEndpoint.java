@@ -12,12 +12,15 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import io.rewind.server.FatalErrors;
+import io.rewind.server.security.ZapHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.zeromq.SocketType;
 import org.zeromq.ZContext;
 import org.zeromq.ZMQ;
 import org.zeromq.ZMQException;
+import zmq.Msg;
+import zmq.io.Metadata;
 
 /**
  * A thread that owns one ROUTER socket. It splits each message into its envelope (routing ids up
@@ -43,10 +46,11 @@ final class RouterEndpoint implements AutoCloseable {
          *
          * @param envelope the routing frames up to and including the empty delimiter
          * @param body     the frames after the delimiter
+         * @param key      the client's public key (Z85) when CURVE is on, else null
          * @return the reply frames to send after the envelope now, or null when another thread
          *     replies later through {@link #sendLater}
          */
-        byte[][] handle(byte[][] envelope, List<byte[]> body);
+        byte[][] handle(byte[][] envelope, List<byte[]> body, String key);
 
         /** The reply to a message without an empty delimiter frame. */
         byte[][] missingDelimiter();
@@ -112,6 +116,10 @@ final class RouterEndpoint implements AutoCloseable {
     private final ZContext context;
     private final String option;
     private final String endpoint;
+    /** CURVE for this socket, or null for plain text. */
+    private final CurveServer curve;
+    /** The key of the message received last; null without CURVE. */
+    private String key;
     private final long maxMessageSize;
     private final FrameHandler handler;
     private final CommitStep commitStep;
@@ -130,10 +138,12 @@ final class RouterEndpoint implements AutoCloseable {
     /**
      * @param threadName name of the socket's thread
      * @param option     the option that configured the endpoint, for error messages
+     * @param curve      CURVE for the socket, or null for plain text
      */
     RouterEndpoint(ZContext context, String threadName, String option, String endpoint, long maxMessageSize,
-            FrameHandler handler, CommitStep commitStep) {
+            CurveServer curve, FrameHandler handler, CommitStep commitStep) {
         this.context = context;
+        this.curve = curve;
         this.option = option;
         this.endpoint = endpoint;
         this.maxMessageSize = maxMessageSize;
@@ -170,6 +180,9 @@ final class RouterEndpoint implements AutoCloseable {
             router.setSndHWM(100_000);
             router.setRcvHWM(100_000);
             router.setLinger(2_000);
+            if (curve != null) {
+                curve.apply(router, ZapHandler.COMMANDS);
+            }
             router.bind(endpoint);
         } catch (ZMQException e) {
             bound.completeExceptionally(new IllegalStateException(describe(e), e));
@@ -256,22 +269,37 @@ final class RouterEndpoint implements AutoCloseable {
             return;
         }
         byte[][] envelope = frames.subList(0, delimiter + 1).toArray(new byte[0][]);
-        byte[][] reply = handler.handle(envelope, frames.subList(delimiter + 1, frames.size()));
+        byte[][] reply = handler.handle(envelope, frames.subList(delimiter + 1, frames.size()), key);
         if (reply != null) {
             send(router, envelope, reply);
         }
     }
 
-    /** Reads one whole message without blocking; false when none is waiting. */
-    private static boolean receive(ZMQ.Socket socket, List<byte[]> frames) {
+    /**
+     * Reads one whole message without blocking; false when none is waiting. With CURVE, also the key of
+     * its connection, which ZeroMQ attaches to the frames the peer sent as their User-Id.
+     */
+    private boolean receive(ZMQ.Socket socket, List<byte[]> frames) {
         frames.clear();
         byte[] frame = socket.recv(ZMQ.DONTWAIT);
         if (frame == null) {
             return false;
         }
         frames.add(frame);
+        if (curve == null) {
+            while (socket.hasReceiveMore()) {
+                frames.add(socket.recv());
+            }
+            return true;
+        }
+        // The first frame is the routing id ROUTER made up; the peer's own frames carry the metadata.
+        key = null;
         while (socket.hasReceiveMore()) {
-            frames.add(socket.recv());
+            Msg msg = socket.recvMsg(0);
+            if (key == null && msg.getMetadata() != null) {
+                key = msg.getMetadata().get(Metadata.USER_ID);
+            }
+            frames.add(msg.data());
         }
         return true;
     }

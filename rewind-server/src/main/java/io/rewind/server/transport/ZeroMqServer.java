@@ -7,6 +7,8 @@ import io.rewind.server.core.AppendWriter;
 import io.rewind.server.http.ServerMetrics;
 import io.rewind.server.replication.RaftReplication;
 import io.rewind.server.replication.ReplicatedCommits;
+import io.rewind.server.security.AccessControl;
+import io.rewind.server.security.ZapHandler;
 import io.rewind.server.storage.EventStorage;
 import io.rewind.server.storage.ReadDirection;
 import io.rewind.server.storage.StoredEvent;
@@ -35,6 +37,10 @@ public final class ZeroMqServer implements AutoCloseable {
     private final RouterEndpoint legacy;
     private final Backups backups;
     private final ServerMetrics metrics;
+    /** What each key may do; {@link AccessControl#OPEN} without CURVE. */
+    private final AccessControl access;
+    /** Answers every CURVE handshake; null without CURVE. */
+    private final ZapHandler zap;
     /** In a replicated group: the leader's proposals and every member's applied entries; null alone. */
     private final ReplicatedCommits<ReplyTo> replicated;
     private volatile ClusterView cluster;
@@ -46,12 +52,28 @@ public final class ZeroMqServer implements AutoCloseable {
         // JeroMQ's I/O threads hand their exceptions to these; by default they print to standard error.
         context.setUncaughtExceptionHandler(FatalErrors::uncaught);
         context.setNotificationExceptionHandler(FatalErrors::ioThreadError);
+        CurveServer curve = null;
+        if (config.curve() != null) {
+            // Bound before any CURVE socket: JeroMQ lets every key in while no ZAP handler is bound.
+            access = AccessControl.watch(config.curve().authorizedKeys());
+            try {
+                zap = ZapHandler.start(context, access);
+            } catch (RuntimeException e) {
+                access.close();
+                context.close();
+                throw e;
+            }
+            curve = new CurveServer(config.curve().keys().secretKey());
+        } else {
+            access = AccessControl.OPEN;
+            zap = null;
+        }
         ServerConfig.Legacy legacyConfig = config.legacy();
         // The legacy feed sends each event's previous id: it starts from the newest stored event.
         List<StoredEvent> newest = legacyConfig.streamEndpoint() == null ? List.of()
                 : storage.readAll(storage.nextPosition() - 1, ReadDirection.BACKWARD, 1, 1);
         feed = new FeedPublisher(context, config.streamEndpoint(), config.feedHighWaterMark(),
-                legacyConfig.streamEndpoint(), newest.isEmpty() ? null : newest.get(0).eventId());
+                legacyConfig.streamEndpoint(), newest.isEmpty() ? null : newest.get(0).eventId(), curve);
         backups = new Backups(storage, config.dataDir(), this::sendCommandReply);
         writer = new AppendWriter<>(storage, config.fsync() == ServerConfig.FsyncMode.ALWAYS,
                 config.queueCapacity(), 10_000, this::committed, this::wakeCommitter);
@@ -63,9 +85,9 @@ public final class ZeroMqServer implements AutoCloseable {
             writer.replicateThrough(replicated);
         }
         RequestHandler handler = new RequestHandler(storage, writer, config.limits(), version, feed::boundEndpoint,
-                backups, metrics, () -> cluster);
+                backups, metrics, () -> cluster, access);
         commands = new RouterEndpoint(context, "rewind-commands", "--command-endpoint", config.commandEndpoint(),
-                config.maxMessageSize(), handler,
+                config.maxMessageSize(), curve, handler,
                 new RouterEndpoint.CommitStep() {
                     @Override
                     public void open() {
@@ -97,8 +119,8 @@ public final class ZeroMqServer implements AutoCloseable {
                 });
         legacy = legacyConfig.queryEndpoint() == null ? null
                 : new RouterEndpoint(context, "rewind-legacy", "--legacy-query-endpoint", legacyConfig.queryEndpoint(),
-                        config.maxMessageSize(), new LegacyHandler(storage, writer, legacyConfig.stream(),
-                                config.limits(), metrics), RouterEndpoint.NO_COMMITS);
+                        config.maxMessageSize(), curve, new LegacyHandler(storage, writer, legacyConfig.stream(),
+                                config.limits(), metrics, access), RouterEndpoint.NO_COMMITS);
     }
 
     /** A legacy PUBLISH was queued, or a command append by the committer itself (then this costs nothing). */
@@ -208,6 +230,11 @@ public final class ZeroMqServer implements AutoCloseable {
         if (legacy != null) {
             legacy.close();
         }
+        // Last, once no CURVE socket is left to let a key in while it is gone.
+        if (zap != null) {
+            zap.close();
+        }
+        access.close();
         context.close();
     }
 }

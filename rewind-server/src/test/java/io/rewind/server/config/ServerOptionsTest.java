@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.zeromq.ZCert;
 import picocli.CommandLine.ParameterException;
 
 class ServerOptionsTest {
@@ -145,6 +146,72 @@ class ServerOptionsTest {
         assertRejected(new String[] {"--node-id", "n 1", "--peers", PEERS}, "--node-id", "'n 1' is not an id");
         assertRejected(new String[] {"--node-id", "n1", "--peers", PEERS, "--storage", "memory"}, "--peers",
                 "--storage rocksdb");
+    }
+
+    @Test
+    void curveNeedsTheServerKeyAndTheAuthorizedKeysAndNamesWhatIsWrongWithThem() throws Exception {
+        ZCert server = new ZCert();
+        Path secret = tmp.resolve("server_secret");
+        Path publicOnly = tmp.resolve("server");
+        try (var writer = Files.newBufferedWriter(secret)) {
+            server.saveSecret(writer);
+        }
+        try (var writer = Files.newBufferedWriter(publicOnly)) {
+            server.savePublic(writer);
+        }
+        Path keys = tmp.resolve("authorized_keys");
+        Files.writeString(keys, "app " + new ZCert().getPublicKeyAsZ85() + " read=* write=order-\n");
+
+        ServerConfig config = ServerOptions.parse("--curve-secret-key-file", secret.toString(), "--authorized-keys",
+                keys.toString());
+        assertThat(config.curve().keys().publicKey()).isEqualTo(server.getPublicKeyAsZ85());
+        assertThat(config.curve().keys().secretKey()).isEqualTo(server.getSecretKey());
+        assertThat(config.curve().keys().toString()).as("never logged").doesNotContain(server.getSecretKeyAsZ85());
+        assertThat(ServerOptions.parse().curve()).isNull();
+
+        assertRejected(new String[] {"--curve-secret-key-file", secret.toString()}, "--curve-secret-key-file",
+                "needs '--authorized-keys'");
+        assertRejected(new String[] {"--authorized-keys", keys.toString()}, "--authorized-keys",
+                "needs '--curve-secret-key-file'");
+        assertRejected(new String[] {"--curve-secret-key-file", publicOnly.toString(), "--authorized-keys",
+            keys.toString()}, "--curve-secret-key-file", publicOnly.toString(), "no curve/secret-key");
+        assertRejected(new String[] {"--curve-secret-key-file", tmp.resolve("missing").toString(), "--authorized-keys",
+            keys.toString()}, "--curve-secret-key-file", "does not exist");
+        Files.writeString(keys, "# ok\nops " + new ZCert().getPublicKeyAsZ85() + " admin\napp not-a-key read=*\n");
+        assertRejected(new String[] {"--curve-secret-key-file", secret.toString(), "--authorized-keys",
+            keys.toString()}, "--authorized-keys", keys + " line 3", "not-a-key");
+    }
+
+    @Test
+    void withCurveTheRaftPortsMustStayOnThisHost() throws Exception {
+        ZCert server = new ZCert();
+        Path secret = tmp.resolve("server_secret");
+        try (var writer = Files.newBufferedWriter(secret)) {
+            server.saveSecret(writer);
+        }
+        Path keys = tmp.resolve("authorized_keys");
+        Files.writeString(keys, "app " + new ZCert().getPublicKeyAsZ85() + " read=*\n");
+        String[] curve = {"--curve-secret-key-file", secret.toString(), "--authorized-keys", keys.toString()};
+
+        String[] loopback = {"--node-id", "n1", "--peers", PEERS, curve[0], curve[1], curve[2], curve[3]};
+        assertThat(ServerOptions.parse(loopback).replicated()).isTrue();
+        String remote = "n1@127.0.0.1:7001@tcp://10.0.0.1:9090,n2@10.0.0.2:7002@tcp://10.0.0.2:9090";
+        assertRejected(new String[] {"--node-id", "n1", "--peers", remote, curve[0], curve[1], curve[2], curve[3]},
+                "--peers", "member 'n2'", "10.0.0.2", "not encrypted");
+        assertThat(ServerOptions.parse("--node-id", "n1", "--peers", remote).replicated()).as("without CURVE").isTrue();
+    }
+
+    @Test
+    void onlyLoopbackIpcAndInprocCountAsThisHostOnly() {
+        assertThat(Endpoints.isLocalOnly("tcp://127.0.0.1:9090")).isTrue();
+        assertThat(Endpoints.isLocalOnly("tcp://localhost:*")).isTrue();
+        assertThat(Endpoints.isLocalOnly("tcp://[::1]:9090")).isTrue();
+        assertThat(Endpoints.isLocalOnly("ipc:///run/rewind.sock")).isTrue();
+        assertThat(Endpoints.isLocalOnly("tcp://*:9090")).isFalse();
+        assertThat(Endpoints.isLocalOnly("tcp://0.0.0.0:9090")).isFalse();
+        assertThat(Endpoints.isLocalOnly("tcp://10.1.2.3:9090")).isFalse();
+        assertThat(Endpoints.isLocalOnly("tcp://[::]:9090")).isFalse();
+        assertThat(Endpoints.isLocalOnly("tcp://db.example:9090")).isFalse();
     }
 
     private static void assertRejected(String[] args, String... mentions) {

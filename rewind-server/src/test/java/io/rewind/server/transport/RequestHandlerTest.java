@@ -27,7 +27,7 @@ class RequestHandlerTest {
             () -> "tcp://127.0.0.1:9091");
 
     private Response handle(Request request) {
-        return handler.handle(request.toByteArray(), ENVELOPE);
+        return handler.handle(request.toByteArray(), ENVELOPE, null);
     }
 
     private static Request append(String stream, NewEvent... events) {
@@ -50,9 +50,9 @@ class RequestHandlerTest {
 
     @Test
     void bytesThatAreNotARequest() {
-        assertError(handler.handle(new byte[] {(byte) 0x80}, ENVELOPE), ErrorCode.INVALID_REQUEST,
+        assertError(handler.handle(new byte[] {(byte) 0x80}, ENVELOPE, null), ErrorCode.INVALID_REQUEST,
                 "not a valid rewind.v1.Request");
-        assertError(handler.handle(new byte[] {0x0a, 0x05, 'a'}, ENVELOPE), ErrorCode.INVALID_REQUEST);
+        assertError(handler.handle(new byte[] {0x0a, 0x05, 'a'}, ENVELOPE, null), ErrorCode.INVALID_REQUEST);
     }
 
     @Test
@@ -66,7 +66,7 @@ class RequestHandlerTest {
     void invalidUtf8InAStreamNameIsRejectedByTheParser() {
         // Field 2 (append) holding field 1 (stream) with the bytes 0xC3 0x28, which are not UTF-8.
         byte[] frame = {0x12, 0x04, 0x0a, 0x02, (byte) 0xc3, 0x28};
-        assertError(handler.handle(frame, ENVELOPE), ErrorCode.INVALID_REQUEST, "UTF-8");
+        assertError(handler.handle(frame, ENVELOPE, null), ErrorCode.INVALID_REQUEST, "UTF-8");
     }
 
     @Test
@@ -145,8 +145,8 @@ class RequestHandlerTest {
     void aNameWithinTheConfiguredLimitPassesAndOneBeyondItDoesNot() {
         RequestHandler strict = new RequestHandler(storage, writer, new Limits(8, 100, 3, 250, 50, 1 << 20), "test",
                 () -> "tcp://127.0.0.1:9091");
-        assertThat(strict.handle(append("12345678", event(1)).toByteArray(), ENVELOPE)).isNull();
-        Response response = strict.handle(append("123456789", event(1)).toByteArray(), ENVELOPE);
+        assertThat(strict.handle(append("12345678", event(1)).toByteArray(), ENVELOPE, null)).isNull();
+        Response response = strict.handle(append("123456789", event(1)).toByteArray(), ENVELOPE, null);
         assertThat(response.getError().getCode()).isEqualTo(ErrorCode.INVALID_REQUEST);
         assertThat(response.getError().getMessage()).contains("9 bytes").contains("limit is 8");
     }

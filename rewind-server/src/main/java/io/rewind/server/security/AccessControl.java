@@ -1,0 +1,160 @@
+package io.rewind.server.security;
+
+import io.rewind.server.core.ErrorCode;
+import io.rewind.server.core.RequestException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Who may do what: the authorized keys of {@code --authorized-keys}, read again within a second of
+ * each change, and the checks every request passes. A request names its key by the public key (Z85)
+ * that the ZAP handler gave its connection as ZeroMQ's User-Id; the grant is looked up per request,
+ * so a changed or removed key takes effect on the next request of its open connections too.
+ */
+public final class AccessControl implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(AccessControl.class);
+    /** How often the file is read for changes. */
+    static final long RELOAD_MILLIS = 1_000;
+
+    /** No CURVE: every connection may do everything. */
+    public static final AccessControl OPEN = new AccessControl(null, null);
+
+    private final Path file;
+    private final ScheduledExecutorService reloader;
+    private volatile AuthorizedKeys keys;
+    private byte[] lastContent;
+
+    private AccessControl(Path file, AuthorizedKeys keys) {
+        this.file = file;
+        this.keys = keys;
+        this.reloader = file == null ? null : Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "rewind-authorized-keys");
+            thread.setDaemon(true);
+            return thread;
+        });
+    }
+
+    /**
+     * Reads the file and watches it for changes; throws {@link IllegalArgumentException} naming the file
+     * and line when it cannot be used.
+     */
+    public static AccessControl watch(Path file) {
+        byte[] content = read(file);
+        AccessControl access = new AccessControl(file, parse(file, content));
+        access.lastContent = content;
+        access.reloader.scheduleWithFixedDelay(access::reloadIfChanged, RELOAD_MILLIS, RELOAD_MILLIS,
+                TimeUnit.MILLISECONDS);
+        log.info("Authorized keys: {} from {}, read again within {} ms of a change", access.keys.size(), file,
+                RELOAD_MILLIS);
+        return access;
+    }
+
+    private static byte[] read(Path file) {
+        try {
+            return Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read the authorized keys file " + file + ": "
+                    + e.getClass().getSimpleName() + " " + e.getMessage(), e);
+        }
+    }
+
+    private static AuthorizedKeys parse(Path file, byte[] content) {
+        return AuthorizedKeys.parse(file, List.of(new String(content, StandardCharsets.UTF_8).split("\r?\n", -1)));
+    }
+
+    /** Reads the file again if it changed; a file that cannot be read or parsed leaves the previous list in force. */
+    void reloadIfChanged() {
+        try {
+            byte[] content = read(file);
+            if (Arrays.equals(content, lastContent)) {
+                return;
+            }
+            lastContent = content;
+            AuthorizedKeys reloaded = parse(file, content);
+            keys = reloaded;
+            log.info("Authorized keys changed: {} keys from {} now; new connections and the next request of open"
+                    + " ones follow them", reloaded.size(), file);
+        } catch (IllegalArgumentException e) {
+            log.error("Authorized keys not changed, the previous {} keys stay in force: {}", keys.size(),
+                    e.getMessage());
+        } catch (RuntimeException e) {
+            log.error("Authorized keys not changed, the previous {} keys stay in force", keys.size(), e);
+        }
+    }
+
+    /** Whether CURVE and permissions are on. */
+    public boolean enabled() {
+        return file != null;
+    }
+
+    /** The grant of this public key (Z85) now, or null when it is not listed. */
+    public AuthorizedKeys.Grant grant(String publicKey) {
+        return publicKey == null ? null : keys.forKey(publicKey);
+    }
+
+    /** Throws PERMISSION_DENIED when the request's key is no longer listed (its connection predates the change). */
+    public void checkListed(String publicKey) {
+        if (enabled()) {
+            known(publicKey);
+        }
+    }
+
+    /** Throws PERMISSION_DENIED unless the request's key may append to the stream. */
+    public void checkWrite(String publicKey, String stream) {
+        if (enabled() && !known(publicKey).canWrite(stream)) {
+            throw denied(publicKey, "append to stream '" + stream + "'");
+        }
+    }
+
+    /** Throws PERMISSION_DENIED unless the request's key may read the stream. */
+    public void checkRead(String publicKey, String stream) {
+        if (enabled() && !known(publicKey).canRead(stream)) {
+            throw denied(publicKey, "read stream '" + stream + "'");
+        }
+    }
+
+    /** Throws PERMISSION_DENIED unless the request's key reads every stream, as the global log holds them all. */
+    public void checkReadAll(String publicKey, String what) {
+        if (enabled() && !known(publicKey).readsEverything()) {
+            throw denied(publicKey, what + " (it holds every stream: only a key with read=* may)");
+        }
+    }
+
+    /** Throws PERMISSION_DENIED unless the request's key is an admin. */
+    public void checkAdmin(String publicKey, String operation) {
+        if (enabled() && !known(publicKey).admin()) {
+            throw denied(publicKey, operation + " (admin only)");
+        }
+    }
+
+    private AuthorizedKeys.Grant known(String publicKey) {
+        AuthorizedKeys.Grant grant = grant(publicKey);
+        if (grant == null) {
+            throw RequestException.of(ErrorCode.PERMISSION_DENIED, "the key " + publicKey + " is no longer in the"
+                    + " authorized keys; nothing was done");
+        }
+        return grant;
+    }
+
+    private RequestException denied(String publicKey, String what) {
+        AuthorizedKeys.Grant grant = known(publicKey);
+        return RequestException.of(ErrorCode.PERMISSION_DENIED, "key '" + grant.name() + "' may not " + what
+                + "; its permissions: " + grant.describe() + ". Nothing was done");
+    }
+
+    @Override
+    public void close() {
+        if (reloader != null) {
+            reloader.shutdownNow();
+        }
+    }
+}

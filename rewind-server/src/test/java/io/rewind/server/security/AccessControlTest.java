@@ -1,0 +1,93 @@
+package io.rewind.server.security;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.rewind.server.core.ErrorCode;
+import io.rewind.server.core.RequestException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.zeromq.ZCert;
+
+class AccessControlTest {
+    @TempDir
+    Path tmp;
+
+    private final String admin = new ZCert().getPublicKeyAsZ85();
+    private final String orders = new ZCert().getPublicKeyAsZ85();
+
+    @Test
+    void eachCheckDeniesWithTheKeyAndTheStream() throws Exception {
+        try (AccessControl access = watch("ops " + admin + " read=* write=* admin",
+                "orders " + orders + " read=order- write=order-")) {
+            access.checkWrite(orders, "order-1");
+            access.checkRead(orders, "order-1");
+            access.checkReadAll(admin, "read the global log");
+            access.checkAdmin(admin, "take a backup");
+
+            assertDenied(() -> access.checkWrite(orders, "invoice-1"), "key 'orders' may not append to stream"
+                    + " 'invoice-1'", "read=order- write=order-");
+            assertDenied(() -> access.checkRead(orders, "invoice-1"), "key 'orders' may not read stream 'invoice-1'");
+            assertDenied(() -> access.checkReadAll(orders, "read the global log"), "only a key with read=*");
+            assertDenied(() -> access.checkAdmin(orders, "take a backup"), "admin only");
+            assertDenied(() -> access.checkRead(null, "order-1"), "no longer in the authorized keys");
+        }
+    }
+
+    @Test
+    void withoutCurveEverythingIsAllowed() {
+        AccessControl.OPEN.checkWrite(null, "any");
+        AccessControl.OPEN.checkReadAll(null, "read the global log");
+        AccessControl.OPEN.checkAdmin(null, "take a backup");
+        assertThat(AccessControl.OPEN.enabled()).isFalse();
+    }
+
+    @Test
+    void aChangedFileTakesEffectAndABrokenOneLeavesThePreviousList() throws Exception {
+        try (AccessControl access = watch("ops " + admin + " read=* admin")) {
+            assertThat(access.grant(orders)).isNull();
+
+            write("ops " + admin + " read=* admin", "orders " + orders + " read=order-");
+            access.reloadIfChanged();
+            assertThat(access.grant(orders).canRead("order-9")).isTrue();
+
+            write("ops " + admin + " read=* admin", "orders " + orders + " read=order- fly");
+            access.reloadIfChanged();
+            assertThat(access.grant(orders)).as("the previous list stays").isNotNull();
+
+            write("orders " + orders + " read=order-");
+            access.reloadIfChanged();
+            assertThat(access.grant(admin)).as("removed").isNull();
+            assertDenied(() -> access.checkAdmin(admin, "take a backup"), "no longer in the authorized keys");
+        }
+    }
+
+    @Test
+    void theWatcherReadsTheFileAgainWithinSeconds() throws Exception {
+        try (AccessControl access = watch("ops " + admin + " read=*")) {
+            write("ops " + admin + " read=*", "orders " + orders + " write=order-");
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (access.grant(orders) == null && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertThat(access.grant(orders)).as("reloaded by the watcher").isNotNull();
+        }
+    }
+
+    private AccessControl watch(String... lines) throws Exception {
+        write(lines);
+        return AccessControl.watch(tmp.resolve("authorized_keys"));
+    }
+
+    private void write(String... lines) throws Exception {
+        Files.write(tmp.resolve("authorized_keys"), List.of(lines));
+    }
+
+    private static void assertDenied(Runnable check, String... mentions) {
+        assertThatThrownBy(check::run).isInstanceOfSatisfying(RequestException.class,
+                e -> assertThat(e.error().code()).isEqualTo(ErrorCode.PERMISSION_DENIED)).message().contains(mentions);
+    }
+}
