@@ -3,9 +3,11 @@ package io.rewind.client;
 import io.rewind.client.internal.CatchUpSubscription;
 import io.rewind.client.internal.ClientCodec;
 import io.rewind.client.internal.CommandRouter;
+import io.rewind.client.internal.CurveClient;
 import io.rewind.client.internal.Endpoints;
 import io.rewind.protocol.v1.ReadResponse;
 import io.rewind.protocol.v1.Response;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -45,14 +47,17 @@ public final class RewindClient implements AutoCloseable {
     private final long subscriptionBufferBytes;
     private volatile String discoveredStreamEndpoint;
     private final Set<CatchUpSubscription> subscriptions = ConcurrentHashMap.newKeySet();
+    /** CURVE keys, or null for plain text. */
+    private final CurveClient curve;
 
     private RewindClient(Builder builder) {
+        this.curve = builder.curve();
         this.commandEndpoint = builder.commandEndpoints.get(0);
         this.streamEndpoint = builder.streamEndpoint;
         this.subscriptionHighWaterMark = builder.subscriptionHighWaterMark;
         this.subscriptionBufferBytes = builder.subscriptionBufferBytes;
         this.connection = new CommandRouter(builder.commandEndpoints, builder.requestTimeout,
-                builder.failoverAttemptTimeout);
+                builder.failoverAttemptTimeout, curve);
     }
 
     /** @return a builder with the server's default endpoints and a 10 s request timeout */
@@ -250,7 +255,7 @@ public final class RewindClient implements AutoCloseable {
         CatchUpSubscription.FeedSource elsewhere = streamEndpoint == null && connection.replicated()
                 ? this::feedOfAnotherMember : null;
         CatchUpSubscription subscription = new CatchUpSubscription(history, connection.context(), feed, elsewhere,
-                target, startAfter, new SubscriptionListener() {
+                curve, target, startAfter, new SubscriptionListener() {
                     @Override
                     public void onEvent(Subscription s, RecordedEvent event) throws Exception {
                         listener.onEvent(s, event);
@@ -468,8 +473,67 @@ public final class RewindClient implements AutoCloseable {
         private Duration requestTimeout = Duration.ofSeconds(10);
         private int subscriptionHighWaterMark = 1_000;
         private long subscriptionBufferBytes = 16L << 20;
+        private byte[] curveServerKey;
+        private byte[] curvePublicKey;
+        private byte[] curveSecretKey;
 
         private Builder() {}
+
+        /**
+         * Speaks CURVE to a server started with {@code --curve-secret-key-file}: every connection is encrypted,
+         * and the server lets in only keys of its {@code --authorized-keys}. Needs {@link #curveKeyPair} (or
+         * {@link #curveKeyPairFile}) too.
+         *
+         * @param publicKey the server's public key, 40 characters of Z85 (as {@code rewind keygen} prints it)
+         */
+        public Builder curveServerKey(String publicKey) {
+            this.curveServerKey = CurveClient.decode("the server's public key", publicKey);
+            return this;
+        }
+
+        /**
+         * {@link #curveServerKey(String)} from a ZeroMQ certificate file: the server's public certificate (or its
+         * secret one, whose public key is the same).
+         */
+        public Builder curveServerKeyFile(Path certificate) {
+            this.curveServerKey = CurveClient.readKey(certificate, "public-key");
+            return this;
+        }
+
+        /**
+         * This client's CURVE key pair, each key 40 characters of Z85; the public key must be in the server's
+         * authorized keys. Needs {@link #curveServerKey} (or {@link #curveServerKeyFile}) too.
+         */
+        public Builder curveKeyPair(String publicKey, String secretKey) {
+            this.curvePublicKey = CurveClient.decode("the client's public key", publicKey);
+            this.curveSecretKey = CurveClient.decode("the client's secret key", secretKey);
+            return this;
+        }
+
+        /**
+         * {@link #curveKeyPair(String, String)} from a ZeroMQ certificate file holding both keys: the NAME_secret
+         * file of {@code rewind keygen NAME}, czmq's zcert or JeroMQ's ZCert.
+         */
+        public Builder curveKeyPairFile(Path secretCertificate) {
+            this.curvePublicKey = CurveClient.readKey(secretCertificate, "public-key");
+            this.curveSecretKey = CurveClient.readKey(secretCertificate, "secret-key");
+            return this;
+        }
+
+        private CurveClient curve() {
+            if (curveServerKey == null && curvePublicKey == null) {
+                return null;
+            }
+            if (curveServerKey == null) {
+                throw new IllegalStateException("a CURVE key pair was given without the server's public key: set"
+                        + " curveServerKey(...) or curveServerKeyFile(...) too");
+            }
+            if (curvePublicKey == null) {
+                throw new IllegalStateException("the server's CURVE public key was given without the client's key"
+                        + " pair: set curveKeyPair(...) or curveKeyPairFile(...) too");
+            }
+            return new CurveClient(curveServerKey, curvePublicKey, curveSecretKey);
+        }
 
         /**
          * @param messages live-feed messages ZeroMQ may queue for a subscription before it drops (default

@@ -78,10 +78,15 @@ public final class CatchUpSubscription implements Subscription {
         CompletableFuture<ReadPage> read(long from, int maxCount);
     }
 
+    /** How often history is read while the live feed refuses this client's key. */
+    private static final Duration REFUSED_POLL = Duration.ofMillis(200);
+
     /** What the feed reader hands over: an event's body, or a change of the connection. */
-    private record FeedItem(byte[] body, boolean connected) {
-        static final FeedItem CONNECTED = new FeedItem(null, true);
-        static final FeedItem DISCONNECTED = new FeedItem(null, false);
+    private record FeedItem(byte[] body, boolean connected, boolean refused) {
+        static final FeedItem CONNECTED = new FeedItem(null, true, false);
+        static final FeedItem DISCONNECTED = new FeedItem(null, false, false);
+        /** The feed refused the client's CURVE key: only keys that read every stream may subscribe. */
+        static final FeedItem REFUSED = new FeedItem(null, false, true);
     }
 
     private final History history;
@@ -89,6 +94,8 @@ public final class CatchUpSubscription implements Subscription {
     /** The feed followed now; the feed reader moves its socket when the subscription thread changes it. */
     private volatile String feedEndpoint;
     private final FeedSource feedSource;
+    /** CURVE keys for the SUB socket, or null for plain text. */
+    private final CurveClient curve;
     private final SubscriptionTarget target;
     private final SubscriptionListener listener;
     private final int receiveHighWaterMark;
@@ -113,6 +120,11 @@ public final class CatchUpSubscription implements Subscription {
     private boolean feedConnected;
     private long feedDownSince = System.nanoTime();
     private boolean feedWarned;
+    /**
+     * The feed refused this client's key (it may not read every stream): new events come from history,
+     * read every {@link #REFUSED_POLL}, until the feed lets the key in.
+     */
+    private boolean feedRefused;
     private long dropped;
 
     /**
@@ -122,15 +134,19 @@ public final class CatchUpSubscription implements Subscription {
      */
     public CatchUpSubscription(History history, ZContext context, String feedEndpoint, SubscriptionTarget target,
             long startAfter, SubscriptionListener listener, int receiveHighWaterMark, long bufferBytes, int pageSize) {
-        this(history, context, feedEndpoint, null, target, startAfter, listener, receiveHighWaterMark, bufferBytes,
-                pageSize);
+        this(history, context, feedEndpoint, null, null, target, startAfter, listener, receiveHighWaterMark,
+                bufferBytes, pageSize);
     }
 
-    /** @param feedSource where else to follow the feed when it stays unreachable; null for nowhere */
+    /**
+     * @param feedSource where else to follow the feed when it stays unreachable; null for nowhere
+     * @param curve      CURVE keys for the feed, or null for plain text
+     */
     public CatchUpSubscription(History history, ZContext context, String feedEndpoint, FeedSource feedSource,
-            SubscriptionTarget target, long startAfter, SubscriptionListener listener, int receiveHighWaterMark,
-            long bufferBytes, int pageSize) {
+            CurveClient curve, SubscriptionTarget target, long startAfter, SubscriptionListener listener,
+            int receiveHighWaterMark, long bufferBytes, int pageSize) {
         this.history = history;
+        this.curve = curve;
         this.context = context;
         this.feedEndpoint = feedEndpoint;
         this.feedSource = feedSource;
@@ -216,36 +232,75 @@ public final class CatchUpSubscription implements Subscription {
         }
     }
 
-    /** The feed reader: subscribes, then moves messages and connection changes into the queue. */
-    private void readFeed() {
+    /** How long the feed reader waits, after the feed refused the key, before it tries with a new socket. */
+    private static final long FEED_RETRY_NANOS = TimeUnit.SECONDS.toNanos(5);
+
+    /** The SUB socket and its monitor, made together. */
+    private record FeedSocket(ZMQ.Socket sub, ZMQ.Socket monitor) {
+        void close() {
+            sub.monitor(null, 0);
+            monitor.close();
+            sub.close();
+        }
+    }
+
+    /** Makes the SUB socket, subscribed, with its monitor, and connects it. */
+    private FeedSocket openFeed(String endpoint) {
         ZMQ.Socket sub = context.createSocket(SocketType.SUB);
         ZMQ.Socket monitor = context.createSocket(SocketType.PAIR);
         String monitorAddress = "inproc://rewind-feed-monitor-" + MONITORS.incrementAndGet();
+        sub.setRcvHWM(receiveHighWaterMark);
+        sub.setHandshakeIvl(Connection.HANDSHAKE_MILLIS);
+        sub.setReceiveTimeOut(100);
+        sub.setLinger(0);
+        if (curve != null) {
+            curve.apply(sub);
+        }
+        sub.monitor(monitorAddress, ZMQ.EVENT_CONNECTED | ZMQ.EVENT_HANDSHAKE_PROTOCOL | ZMQ.EVENT_DISCONNECTED
+                | zmq.ZMQ.ZMQ_EVENT_HANDSHAKE_FAILED_AUTH);
+        monitor.setLinger(0);
+        monitor.connect(monitorAddress);
+        sub.subscribe(byVersion ? WireFormat.topic(((SubscriptionTarget.Stream) target).name()) : new byte[0]);
+        sub.connect(endpoint);
+        return new FeedSocket(sub, monitor);
+    }
+
+    /**
+     * The feed reader: subscribes, then moves messages and connection changes into the queue. A feed that
+     * refuses the key (JeroMQ then never connects again) is tried again with a new socket every 5 s.
+     */
+    private void readFeed() {
+        String connected = feedEndpoint;
+        FeedSocket socket = null;
         try {
-            sub.setRcvHWM(receiveHighWaterMark);
-            sub.setHandshakeIvl(Connection.HANDSHAKE_MILLIS);
-            sub.setReceiveTimeOut(100);
-            sub.setLinger(0);
-            sub.monitor(monitorAddress, ZMQ.EVENT_CONNECTED | ZMQ.EVENT_HANDSHAKE_PROTOCOL | ZMQ.EVENT_DISCONNECTED);
-            monitor.setLinger(0);
-            monitor.connect(monitorAddress);
             // Subscribed before history is read, so that nothing published meanwhile is missed for good.
-            sub.subscribe(byVersion ? WireFormat.topic(((SubscriptionTarget.Stream) target).name()) : new byte[0]);
-            String connected = feedEndpoint;
-            sub.connect(connected);
+            socket = openFeed(connected);
             subscribed.countDown();
+            long refusedAt = 0;
             while (!closing && !stopped) {
                 String wanted = feedEndpoint;
                 if (!wanted.equals(connected)) {
                     // Another member's feed: same events, same positions; the gap is read from history.
-                    sub.disconnect(connected);
-                    sub.connect(wanted);
+                    socket.sub().disconnect(connected);
+                    socket.sub().connect(wanted);
                     connected = wanted;
                 }
-                ZMQ.Event event;
-                while ((event = ZMQ.Event.recv(monitor, ZMQ.DONTWAIT)) != null) {
-                    feed.add(event.getEvent() == ZMQ.EVENT_DISCONNECTED ? FeedItem.DISCONNECTED : FeedItem.CONNECTED);
+                if (refusedAt != 0 && System.nanoTime() - refusedAt > FEED_RETRY_NANOS) {
+                    refusedAt = 0;
+                    socket.close();
+                    socket = openFeed(connected);
                 }
+                ZMQ.Event event;
+                while ((event = ZMQ.Event.recv(socket.monitor(), ZMQ.DONTWAIT)) != null) {
+                    int kind = event.getEvent();
+                    if (kind == zmq.ZMQ.ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+                        refusedAt = System.nanoTime();
+                        feed.add(FeedItem.REFUSED);
+                    } else {
+                        feed.add(kind == ZMQ.EVENT_DISCONNECTED ? FeedItem.DISCONNECTED : FeedItem.CONNECTED);
+                    }
+                }
+                ZMQ.Socket sub = socket.sub();
                 byte[] topic = sub.recv();
                 if (topic == null) {
                     continue;
@@ -261,7 +316,7 @@ public final class CatchUpSubscription implements Subscription {
                     dropped++;
                 } else {
                     queuedBytes.addAndGet(body.length);
-                    feed.add(new FeedItem(body, true));
+                    feed.add(new FeedItem(body, true, false));
                 }
             }
         } catch (RuntimeException e) {
@@ -271,9 +326,9 @@ public final class CatchUpSubscription implements Subscription {
             }
         } finally {
             subscribed.countDown();
-            sub.monitor(null, 0);
-            monitor.close();
-            sub.close();
+            if (socket != null) {
+                socket.close();
+            }
         }
     }
 
@@ -327,6 +382,13 @@ public final class CatchUpSubscription implements Subscription {
             FeedItem item = feed.poll(200, TimeUnit.MILLISECONDS);
             long now = System.nanoTime();
             if (item == null) {
+                if (feedRefused) {
+                    if (now - lastActivity > REFUSED_POLL.toNanos()) {
+                        catchUp(SubscriptionState.FELL_BEHIND);
+                        lastActivity = System.nanoTime();
+                    }
+                    continue;
+                }
                 if (now - lastActivity > IDLE_CHECK.toNanos()) {
                     // A quiet feed: was the last event before the quiet lost? History knows.
                     catchUp(SubscriptionState.FELL_BEHIND);
@@ -342,6 +404,21 @@ public final class CatchUpSubscription implements Subscription {
                             + " it in ServerInfo)", describe(target), feedEndpoint);
                     setState(SubscriptionState.RECONNECTING);
                 }
+                continue;
+            }
+            if (item.refused()) {
+                if (!feedRefused) {
+                    feedRefused = true;
+                    feedConnected = false;
+                    log.info("The live feed at {} refuses this client's key (only keys with read=* may subscribe):"
+                            + " the subscription to {} reads new events from history every {} ms instead", feedEndpoint,
+                            describe(target), REFUSED_POLL.toMillis());
+                    catchUp(SubscriptionState.FELL_BEHIND);
+                }
+                continue;
+            }
+            if (feedRefused && item.body() == null) {
+                // Connection attempts that the feed refuses again: history is read meanwhile.
                 continue;
             }
             lastActivity = now;
@@ -367,6 +444,7 @@ public final class CatchUpSubscription implements Subscription {
             }
             if (!feedConnected) {
                 // An event proves the connection before its monitor event may have come.
+                feedRefused = false;
                 feedUp();
             }
             long position = byVersion ? record.getStreamVersion() : record.getGlobalPosition();
@@ -441,7 +519,7 @@ public final class CatchUpSubscription implements Subscription {
                 break;
             }
         }
-        if (feedConnected) {
+        if (feedConnected || feedRefused) {
             setState(SubscriptionState.LIVE);
         } else if (state != SubscriptionState.CATCHING_UP || feedWarned) {
             setState(SubscriptionState.RECONNECTING);

@@ -12,6 +12,7 @@ import io.rewind.client.RecordedEvent;
 import io.rewind.client.RewindException;
 import io.rewind.client.ServerErrorException;
 import io.rewind.client.NotLeaderException;
+import io.rewind.client.PermissionDeniedException;
 import io.rewind.client.ServerInfo;
 import io.rewind.client.ServerUnavailableException;
 import io.rewind.client.StreamNotFoundException;
@@ -147,6 +148,7 @@ public final class ClientCodec {
             case TOO_LARGE -> new TooLargeException(message);
             case UNAVAILABLE -> new ServerUnavailableException(message);
             case INTERNAL -> new ServerErrorException(message);
+            case PERMISSION_DENIED -> new PermissionDeniedException(message);
             case NOT_LEADER -> new NotLeaderException(message, error.getNotLeader().getLeaderId(),
                     error.getNotLeader().getLeaderCommandEndpoint());
             default -> new RewindException("server error " + error.getCode() + ": " + message);

@@ -35,6 +35,7 @@ public final class CommandRouter implements AutoCloseable {
     private final List<String> endpoints;
     private final Duration timeout;
     private final Duration attemptTimeout;
+    private final CurveClient curve;
     private final Map<String, Connection> connections = new ConcurrentHashMap<>();
     /** Members that recently did not answer, with when they stop being passed over. */
     private final Map<String, Long> suspects = new ConcurrentHashMap<>();
@@ -47,8 +48,10 @@ public final class CommandRouter implements AutoCloseable {
      * @param endpoints      the command endpoints: one server, or the members of a group
      * @param timeout        how long a request may take in all, failovers included
      * @param attemptTimeout how long one member may take to answer before the next is tried (several only)
+     * @param curve          CURVE keys, or null for plain text
      */
-    public CommandRouter(List<String> endpoints, Duration timeout, Duration attemptTimeout) {
+    public CommandRouter(List<String> endpoints, Duration timeout, Duration attemptTimeout, CurveClient curve) {
+        this.curve = curve;
         if (endpoints.isEmpty()) {
             throw new IllegalArgumentException("no command endpoint");
         }
@@ -70,7 +73,7 @@ public final class CommandRouter implements AutoCloseable {
     }
 
     private Connection connection(String endpoint) {
-        return connections.computeIfAbsent(endpoint, e -> new Connection(e, timeout));
+        return connections.computeIfAbsent(endpoint, e -> new Connection(e, timeout, curve));
     }
 
     /** Sends the request and returns its reply, failing over as the class describes. */

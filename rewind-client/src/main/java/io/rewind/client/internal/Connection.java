@@ -1,6 +1,7 @@
 package io.rewind.client.internal;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.rewind.client.AuthenticationException;
 import io.rewind.client.ClientClosedException;
 import io.rewind.client.RequestTimeoutException;
 import io.rewind.client.RewindException;
@@ -15,6 +16,7 @@ import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -54,8 +56,45 @@ public final class Connection implements AutoCloseable {
     /** Replies one round takes. */
     private static final int RECEIVE_BATCH = 1_024;
 
+    private static final AtomicLong MONITORS = new AtomicLong();
+    /**
+     * The events the connection watches. JeroMQ 0.6.0 reports a refused key (HANDSHAKE_FAILED_AUTH) and a
+     * finished greeting (HANDSHAKE_PROTOCOL), but never a finished handshake (HANDSHAKE_SUCCEEDED), and a
+     * mismatched security mechanism only as a disconnection before the greeting finished. After either
+     * failure it never connects again: the socket must be made anew.
+     */
+    private static final int HANDSHAKE_EVENTS = zmq.ZMQ.ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+            | zmq.ZMQ.ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | zmq.ZMQ.ZMQ_EVENT_HANDSHAKE_PROTOCOL
+            | zmq.ZMQ.ZMQ_EVENT_CONNECTED | zmq.ZMQ.ZMQ_EVENT_DISCONNECTED | zmq.ZMQ.ZMQ_EVENT_CONNECT_RETRIED;
+    /**
+     * How long a connection that ended before its greeting finished may take to try again. A server going
+     * down and JeroMQ's handshake stall (see {@link #HANDSHAKE_MILLIS}) end it the same way, but then JeroMQ
+     * schedules a new attempt at once (CONNECT_RETRIED); after a mismatched mechanism it never does (libzmq
+     * would say ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH).
+     */
+    static final long SILENT_FAILURE_NANOS = TimeUnit.MILLISECONDS.toNanos(1_500);
+    /** The first wait, after a refused handshake, before the socket is made anew and tries again. */
+    static final long FIRST_RETRY_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** The longest such wait. */
+    static final long LAST_RETRY_NANOS = TimeUnit.SECONDS.toNanos(5);
+
     private final String endpoint;
     private final Duration timeout;
+    /** CURVE keys, or null for plain text. */
+    private final CurveClient curve;
+    /** Why the server refused the last handshake; requests fail with it at once until the socket tries again. */
+    private volatile String refusal;
+    /** When the socket is made anew after a refusal, and requests stop failing at once; loop thread writes. */
+    private volatile long retryAtNanos;
+    /** The wait before the next retry after a refusal; loop thread only. */
+    private long retryWaitNanos = FIRST_RETRY_NANOS;
+    /** When a connection ended before its greeting, while no new one has come since; 0 for none. Loop thread. */
+    private long silentEndNanos;
+    /** The DEALER's monitor: handshake events. Owned by the loop's thread. */
+    private ZMQ.Socket monitor;
+    private SelectionKey monitorKey;
+    /** Whether the current TCP connection finished its greeting (same mechanism on both sides); loop thread only. */
+    private boolean greeted;
     private final IoLoop loop;
     private final Queue<Outgoing> outbox = new ConcurrentLinkedQueue<>();
     private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
@@ -69,13 +108,20 @@ public final class Connection implements AutoCloseable {
     private boolean exchanging;
     private SelectionKey key;
 
+    /** A plain-text connection: see {@link #Connection(String, Duration, CurveClient)}. */
+    public Connection(String endpoint, Duration timeout) {
+        this(endpoint, timeout, null);
+    }
+
     /**
      * @param endpoint the server's command endpoint, e.g. tcp://127.0.0.1:9090
      * @param timeout  how long a request may wait for its reply
+     * @param curve    CURVE keys, or null for plain text
      */
-    public Connection(String endpoint, Duration timeout) {
+    public Connection(String endpoint, Duration timeout, CurveClient curve) {
         this.endpoint = endpoint;
         this.timeout = timeout;
+        this.curve = curve;
         this.loop = IoLoop.acquire();
         scheduled.set(true);
         loop.schedule(this);
@@ -91,6 +137,11 @@ public final class Connection implements AutoCloseable {
         CompletableFuture<Response> future = new CompletableFuture<>();
         if (!running) {
             future.completeExceptionally(new ClientClosedException("the client is closed"));
+            return future;
+        }
+        String refused = refusal;
+        if (refused != null && retryAtNanos - System.nanoTime() > 0) {
+            future.completeExceptionally(new AuthenticationException(refused));
             return future;
         }
         long id = requestIds.incrementAndGet();
@@ -112,8 +163,9 @@ public final class Connection implements AutoCloseable {
         return future;
     }
 
-    /** Fails the requests whose deadline has passed; cheaper than a timer task per request. */
+    /** Fails the requests whose deadline has passed; cheaper than a timer task per request. Loop thread. */
     void expireOverdue(long now) {
+        checkHandshakeTimers(now);
         for (Map.Entry<Long, Pending> entry : pending.entrySet()) {
             if (now - entry.getValue().deadlineNanos() > 0) {
                 fail(entry.getKey(), new RequestTimeoutException("no reply from " + endpoint + " within "
@@ -154,12 +206,101 @@ public final class Connection implements AutoCloseable {
         dealer.setReconnectIVL(100);
         dealer.setReconnectIVLMax(2_000);
         dealer.setHandshakeIvl(HANDSHAKE_MILLIS);
+        if (curve != null) {
+            curve.apply(dealer);
+        }
+        // Before connecting, so that the first handshake's events are seen.
+        String monitorEndpoint = "inproc://rewind-client-monitor-" + MONITORS.incrementAndGet();
+        dealer.monitor(monitorEndpoint, HANDSHAKE_EVENTS);
+        monitor = loop.context().createSocket(SocketType.PAIR);
+        monitor.setLinger(0);
+        monitor.connect(monitorEndpoint);
         dealer.connect(endpoint);
         try {
             key = dealer.getFD().register(loop.selector(), SelectionKey.OP_READ, this);
+            monitorKey = monitor.getFD().register(loop.selector(), SelectionKey.OP_READ, this);
         } catch (ClosedChannelException e) {
             throw new IllegalStateException("the client's selector is closed", e);
         }
+    }
+
+    /**
+     * On the loop's thread: reads the handshake events. A refused handshake fails every pending request
+     * at once, and each new one until the socket, made anew, tries again after a wait (1 s, doubling up to
+     * 5 s): JeroMQ never reconnects after a refusal, and a new socket also drops whatever was queued on the
+     * old one, so no request reaches the server later unasked.
+     */
+    private void watchHandshakes() {
+        ZMQ.Event event;
+        while ((event = ZMQ.Event.recv(monitor, ZMQ.DONTWAIT)) != null) {
+            int kind = event.getEvent();
+            if (kind == zmq.ZMQ.ZMQ_EVENT_CONNECTED || kind == zmq.ZMQ.ZMQ_EVENT_CONNECT_RETRIED) {
+                greeted = false;
+                silentEndNanos = 0;
+            } else if (kind == zmq.ZMQ.ZMQ_EVENT_HANDSHAKE_PROTOCOL) {
+                greeted = true;
+            } else if (kind == zmq.ZMQ.ZMQ_EVENT_DISCONNECTED) {
+                if (!greeted) {
+                    silentEndNanos = System.nanoTime();
+                }
+                greeted = false;
+            } else if (kind == zmq.ZMQ.ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+                    || kind == zmq.ZMQ.ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
+                refuse(describeRefusal(event));
+            }
+        }
+    }
+
+    /** On the loop's thread, every sweep: a silent end that was not followed by a new connection, and retries. */
+    private void checkHandshakeTimers(long now) {
+        if (silentEndNanos != 0 && now - silentEndNanos > SILENT_FAILURE_NANOS) {
+            silentEndNanos = 0;
+            refuse("the handshake with " + endpoint + " failed before the greeting was over: most likely one side"
+                    + " speaks CURVE and the other does not (the server runs " + (curve == null
+                            ? "with --curve-secret-key-file: give the client the server's public key and a key pair,"
+                                    + " RewindClient.builder().curveServerKey(...).curveKeyPair(...))"
+                            : "without --curve-secret-key-file)") + "; nothing was sent");
+        }
+        if (refusal != null && dealer != null && now - retryAtNanos >= 0) {
+            // Made anew, the socket connects again; the next refusal (or none) decides.
+            refusal = null;
+            closeSockets();
+            openSocket();
+        }
+    }
+
+    private void refuse(String why) {
+        long now = System.nanoTime();
+        if (!why.equals(refusal)) {
+            log.warn("{}", why);
+        }
+        refusal = why;
+        retryAtNanos = now + retryWaitNanos;
+        retryWaitNanos = Math.min(retryWaitNanos * 2, LAST_RETRY_NANOS);
+        for (Long id : pending.keySet()) {
+            fail(id, new AuthenticationException(why));
+        }
+        outbox.clear();
+    }
+
+    private String describeRefusal(ZMQ.Event event) {
+        Object value = event.getValue();
+        int code = value instanceof Integer number ? number : 0;
+        if (event.getEvent() == zmq.ZMQ.ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+            return "the server at " + endpoint + " refused this client's CURVE key (ZAP status " + code + "): it is"
+                    + " not, or no longer, in the server's authorized keys, or this endpoint needs other permissions"
+                    + " (a live feed needs read=*); nothing was sent";
+        }
+        if (code == zmq.ZMQ.ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH) {
+            return curve == null
+                    ? "the server at " + endpoint + " speaks CURVE only: give the client the server's public key and"
+                            + " a key pair (RewindClient.builder().curveServerKey(...).curveKeyPair(...)); nothing was"
+                            + " sent"
+                    : "the server at " + endpoint + " does not speak CURVE (it runs without"
+                            + " --curve-secret-key-file); nothing was sent";
+        }
+        return "the handshake with " + endpoint + " failed (ZeroMQ protocol error 0x" + Integer.toHexString(code)
+                + "); nothing was sent";
     }
 
     /**
@@ -169,6 +310,7 @@ public final class Connection implements AutoCloseable {
     void exchange() {
         exchanging = true;
         try {
+            watchHandshakes();
             exchangeRounds();
         } finally {
             exchanging = false;
@@ -217,6 +359,7 @@ public final class Connection implements AutoCloseable {
                 log.warn("Ignored an unparsable reply from {}: {}", endpoint, e.getMessage());
                 continue;
             }
+            retryWaitNanos = FIRST_RETRY_NANOS;
             Pending p = pending.remove(response.getRequestId());
             if (p == null) {
                 log.debug("Reply to request {} came after it timed out", response.getRequestId());
@@ -228,13 +371,28 @@ public final class Connection implements AutoCloseable {
 
     /** On the loop's thread: closes the socket and fails whatever is still pending. */
     void closeSocket() {
+        closeSockets();
+        failAll();
+    }
+
+    private void closeSockets() {
         if (key != null) {
             key.cancel();
+        }
+        if (monitorKey != null) {
+            monitorKey.cancel();
+        }
+        if (dealer != null) {
+            // The monitor is stopped before either socket closes: JeroMQ would otherwise send its last event to
+            // a closed PAIR.
+            dealer.monitor(null, 0);
+        }
+        if (monitor != null) {
+            monitor.close();
         }
         if (dealer != null) {
             dealer.close();
         }
-        failAll();
     }
 
     private void failAll() {
