@@ -59,8 +59,13 @@ abstract class ClientContractIT {
     @BeforeAll
     void startServer() {
         server = start();
-        client = RewindClient.builder().commandEndpoint(server.commandEndpoint())
-                .streamEndpoint(server.streamEndpoint()).requestTimeout(Duration.ofSeconds(30)).build();
+        client = configure(RewindClient.builder().commandEndpoint(server.commandEndpoint())
+                .streamEndpoint(server.streamEndpoint()).requestTimeout(Duration.ofSeconds(30))).build();
+    }
+
+    /** The client under this contract, as a subclass wants it (CURVE keys, say); by default as it comes. */
+    RewindClient.Builder configure(RewindClient.Builder builder) {
+        return builder;
     }
 
     @AfterAll

@@ -24,8 +24,8 @@ import org.zeromq.ZContext;
 import org.zeromq.ZMQ;
 
 /**
- * The original Rewind protocol, driven with raw ZeroMQ sockets as shared/legacy-protocol.md
- * describes it: what an unchanged client of the Python server sends and expects.
+ * The original Rewind protocol, driven with raw ZeroMQ sockets as the README's "Drop-in replacement"
+ * section describes it: what an unchanged client of the Python server sends and expects.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class LegacyProtocolIT {
