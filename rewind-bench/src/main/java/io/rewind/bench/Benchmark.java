@@ -26,6 +26,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
@@ -92,6 +93,10 @@ public final class Benchmark implements Callable<Integer> {
             + " beside a single server in the same run, then failover after SIGKILL of the leader.")
     boolean replication;
 
+    @Option(names = "--curve", description = "Measure CurveZMQ instead: appends and replay through a server with CURVE"
+            + " on beside the same server in plain text, in the same run.")
+    boolean curve;
+
     @Option(names = "--failovers", defaultValue = "10",
             description = "With --replication: leader kills to time (default: ${DEFAULT-VALUE}).")
     int failovers;
@@ -101,6 +106,8 @@ public final class Benchmark implements Callable<Integer> {
     Path workDir;
 
     private final List<Map<String, Object>> results = new ArrayList<>();
+    /** What every client of the append cases is built with beyond its endpoints: CURVE keys, say. */
+    UnaryOperator<RewindClient.Builder> clientOptions = UnaryOperator.identity();
 
     public static void main(String[] args) {
         System.exit(new CommandLine(new Benchmark()).execute(args));
@@ -117,6 +124,11 @@ public final class Benchmark implements Callable<Integer> {
         long started = System.nanoTime();
         if (replication) {
             new ReplicationBench(this).run();
+            progress("Done in %.0f s", Ceilings.seconds(started));
+            return 0;
+        }
+        if (curve) {
+            new CurveBench(this).run();
             progress("Done in %.0f s", Ceilings.seconds(started));
             return 0;
         }
@@ -235,7 +247,8 @@ public final class Benchmark implements Callable<Integer> {
         List<RewindClient> clients = new ArrayList<>();
         int connectionCount = connections == 0 ? clientCount : Math.min(connections, clientCount);
         for (int c = 0; c < connectionCount; c++) {
-            clients.add(RewindClient.builder().commandEndpoints(endpoints.toArray(new String[0])).build());
+            clients.add(clientOptions.apply(RewindClient.builder().commandEndpoints(endpoints.toArray(new String[0])))
+                    .build());
         }
         CountDownLatch finished = new CountDownLatch(clientCount * inFlight);
         for (int c = 0; c < clientCount; c++) {
@@ -290,24 +303,7 @@ public final class Benchmark implements Callable<Integer> {
         progress("Replay: storing %,d events of 100 bytes in one stream", replayEvents);
         try (RewindClient client = RewindClient.builder().commandEndpoint(server.commandEndpoint())
                 .requestTimeout(Duration.ofSeconds(60)).build()) {
-            long first = client.serverInfo().headPosition() + 1;
-            byte[] data = new byte[100];
-            List<CompletableFuture<AppendResult>> window = new ArrayList<>();
-            for (int written = 0; written < replayEvents; written += 100) {
-                List<EventData> batch = new ArrayList<>(100);
-                for (int i = 0; i < Math.min(100, replayEvents - written); i++) {
-                    batch.add(EventData.of("Replay", data));
-                }
-                window.add(client.appendAsync("replay", ExpectedVersion.any(), batch));
-                if (window.size() == 32) {
-                    window.forEach(CompletableFuture::join);
-                    window.clear();
-                }
-                if (written % 200_000 == 0 && written > 0) {
-                    progress("  %,d stored", written);
-                }
-            }
-            window.forEach(CompletableFuture::join);
+            long first = store(client, "replay", replayEvents, 100);
             awaitQuiet(server);
 
             // Five passes each: the first ones also compile the read path in both JVMs (a long-running
@@ -334,11 +330,37 @@ public final class Benchmark implements Callable<Integer> {
     private static final int REPLAY_PASSES = 5;
 
     /**
+     * Appends {@code events} events of {@code eventBytes} bytes to the stream, 100 per append, 32 appends in
+     * flight; returns the global position of the first.
+     */
+    static long store(RewindClient client, String stream, int events, int eventBytes) {
+        long first = client.serverInfo().headPosition() + 1;
+        byte[] data = new byte[eventBytes];
+        List<CompletableFuture<AppendResult>> window = new ArrayList<>();
+        for (int written = 0; written < events; written += 100) {
+            List<EventData> batch = new ArrayList<>(100);
+            for (int i = 0; i < Math.min(100, events - written); i++) {
+                batch.add(EventData.of("Replay", data));
+            }
+            window.add(client.appendAsync(stream, ExpectedVersion.any(), batch));
+            if (window.size() == 32) {
+                window.forEach(CompletableFuture::join);
+                window.clear();
+            }
+            if (written % 200_000 == 0 && written > 0) {
+                progress("  %,d stored", written);
+            }
+        }
+        window.forEach(CompletableFuture::join);
+        return first;
+    }
+
+    /**
      * Waits until the server has finished flushing and compacting what was just stored (its CPU use
      * stays under 5% for a second), or a minute: a read model is rebuilt from history that was
      * written earlier, not from a store still busy with its last million events.
      */
-    private static void awaitQuiet(ServerProcess server) throws InterruptedException {
+    static void awaitQuiet(ServerProcess server) throws InterruptedException {
         if (server.cpuTime().isEmpty()) {
             progress("Replay: the server's CPU time is unknown here; not waiting for RocksDB to settle");
             return;
