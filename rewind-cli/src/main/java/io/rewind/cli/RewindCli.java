@@ -1,5 +1,6 @@
 package io.rewind.cli;
 
+import io.rewind.client.AuthenticationException;
 import io.rewind.client.RequestTimeoutException;
 import io.rewind.client.RewindClient;
 import io.rewind.client.RewindException;
@@ -8,6 +9,8 @@ import io.rewind.server.storage.StorageException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -42,6 +45,16 @@ public final class RewindCli {
             description = "How long a request waits for the server, as ISO-8601 (default: 5 s).")
     Duration timeout;
 
+    @Option(names = "--server-key", paramLabel = "FILE", scope = ScopeType.INHERIT,
+            description = "The server's public certificate (or its public key, 40 characters of Z85): speak CURVE to a"
+                    + " server started with --curve-secret-key-file. Needs --key.")
+    String serverKey;
+
+    @Option(names = "--key", paramLabel = "FILE", scope = ScopeType.INHERIT,
+            description = "This client's secret certificate (NAME_secret of `rewind keygen NAME`), whose public key is"
+                    + " in the server's authorized keys. Needs --server-key.")
+    Path key;
+
     public static void main(String[] args) {
         System.exit(run(args));
     }
@@ -56,6 +69,10 @@ public final class RewindCli {
             if (error instanceof RequestTimeoutException || error instanceof ServerUnavailableException
                     && String.valueOf(error.getMessage()).contains("requests are already queued")) {
                 err.println("rewind: cannot reach the server at " + where + ": " + error.getMessage());
+                return UNREACHABLE;
+            }
+            if (error instanceof AuthenticationException) {
+                err.println("rewind: " + error.getMessage());
                 return UNREACHABLE;
             }
             if (error instanceof RewindException || error instanceof StorageException
@@ -76,6 +93,18 @@ public final class RewindCli {
                 .requestTimeout(timeout);
         if (feedEndpoint != null) {
             builder.streamEndpoint(feedEndpoint);
+        }
+        if (serverKey != null || key != null) {
+            if (serverKey == null || key == null) {
+                throw new IllegalArgumentException("CURVE needs both --server-key (the server's public key) and --key"
+                        + " (this client's secret certificate)");
+            }
+            if (serverKey.length() == 40 && !Files.exists(Path.of(serverKey))) {
+                builder.curveServerKey(serverKey);
+            } else {
+                builder.curveServerKeyFile(Path.of(serverKey));
+            }
+            builder.curveKeyPairFile(key);
         }
         return builder.build();
     }

@@ -27,8 +27,12 @@ class JeroMqHandshakeFlawsTest {
     private final ZCert serverKey = new ZCert();
     private int monitors;
 
+    /** Sockets with a monitor: stopped before the context closes them (see Connection). */
+    private final List<ZMQ.Socket> monitored = new ArrayList<>();
+
     @AfterEach
     void close() {
+        monitored.forEach(socket -> socket.monitor(null, 0));
         context.close();
     }
 
@@ -75,6 +79,7 @@ class JeroMqHandshakeFlawsTest {
 
     private ZMQ.Socket monitor(ZMQ.Socket socket) {
         String address = "inproc://flaws-monitor-" + monitors++;
+        monitored.add(socket);
         socket.monitor(address, EVENTS);
         ZMQ.Socket pair = context.createSocket(SocketType.PAIR);
         pair.connect(address);

@@ -25,8 +25,12 @@ class ZapHandlerTest {
     private final ZCert server = new ZCert();
     private final List<AutoCloseable> closing = new ArrayList<>();
 
+    /** Sockets with a monitor: stopped before the context closes them (see the client's Connection). */
+    private final List<ZMQ.Socket> monitored = new ArrayList<>();
+
     @AfterEach
     void close() throws Exception {
+        monitored.forEach(socket -> socket.monitor(null, 0));
         for (AutoCloseable c : closing) {
             c.close();
         }
@@ -126,6 +130,7 @@ class ZapHandlerTest {
 
     private ZMQ.Socket monitor(ZMQ.Socket socket) {
         String address = "inproc://zap-test-monitor-" + monitorCount++;
+        monitored.add(socket);
         socket.monitor(address, zmq.ZMQ.ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | zmq.ZMQ.ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
         ZMQ.Socket pair = context.createSocket(SocketType.PAIR);
         pair.setReceiveTimeOut(5_000);
