@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.UnaryOperator;
+import com.neilalexander.jnacl.crypto.curve25519xsalsa20poly1305;
 import org.zeromq.ZCert;
 
 /**
@@ -49,6 +50,17 @@ final class CurveBench {
                 .curveServerKey(server.getPublicKeyAsZ85())
                 .curveKeyPair(client.getPublicKeyAsZ85(), client.getSecretKeyAsZ85());
         List<String> lines = new ArrayList<>();
+        // What CURVE costs per message in this JVM: JeroMQ encrypts and authenticates each message with
+        // jnacl's XSalsa20-Poly1305, on both sides.
+        for (int size : new int[] {150, 4 << 20}) {
+            double perSecond = cipherRate(size);
+            Map<String, Object> cipher = Benchmark.result("ceiling_curve_cipher", Map.of("message_bytes", size));
+            cipher.put("messages_per_s", perSecond);
+            cipher.put("mib_per_s", perSecond * size / (1 << 20));
+            bench.emit(cipher);
+            lines.add(String.format(Locale.ROOT, "JeroMQ's CURVE cipher (jnacl XSalsa20-Poly1305), one thread, %,d B"
+                    + " messages: %,.0f/s, %.0f MiB/s", size, perSecond, perSecond * size / (1 << 20)));
+        }
         for (String fsync : List.of("never", "always")) {
             try (ServerProcess plain = ServerProcess.start("bench-plain-" + fsync, work.resolve("plain-" + fsync),
                     "rocksdb", "--fsync", fsync);
@@ -81,6 +93,32 @@ final class CurveBench {
         }
         System.out.println();
         lines.forEach(System.out::println);
+    }
+
+    /** Messages of this size that jnacl's crypto_box_afternm (what JeroMQ calls per message) seals per second. */
+    private double cipherRate(int size) {
+        byte[] publicKey = new byte[32];
+        byte[] secretKey = new byte[32];
+        byte[] shared = new byte[32];
+        curve25519xsalsa20poly1305.crypto_box_keypair(publicKey, secretKey);
+        curve25519xsalsa20poly1305.crypto_box_beforenm(shared, publicKey, secretKey);
+        byte[] message = new byte[size + 32];
+        byte[] sealed = new byte[size + 32];
+        byte[] nonce = new byte[24];
+        long end = System.nanoTime() + 500_000_000L + bench.duration().toNanos();
+        long measuredFrom = System.nanoTime() + 500_000_000L;
+        long count = 0;
+        long start = 0;
+        while (System.nanoTime() < end) {
+            curve25519xsalsa20poly1305.crypto_box_afternm(sealed, message, message.length, nonce, shared);
+            nonce[0]++;
+            if (start == 0 && System.nanoTime() >= measuredFrom) {
+                start = System.nanoTime();
+                count = 0;
+            }
+            count++;
+        }
+        return count / ((System.nanoTime() - start) / 1e9);
     }
 
     private Map<String, Object> params(String fsync) {

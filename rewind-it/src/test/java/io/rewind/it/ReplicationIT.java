@@ -129,6 +129,51 @@ class ReplicationIT {
      * exactly once, positions are dense, and the members end with identical logs.
      */
     @Test
+    void aGroupWithCurveSharesOneServerKeyAndChecksEveryKeyOnEveryMember() throws Exception {
+        // Every member runs with the same server key pair, so that one client configuration reaches them all.
+        Path keys = tmp.resolve("keys");
+        CurveKeys.Pair server = CurveKeys.make(keys, "server");
+        CurveKeys.Pair app = CurveKeys.make(keys, "app");
+        CurveKeys.Pair orders = CurveKeys.make(keys, "orders");
+        Path authorized = keys.resolve("authorized_keys");
+        CurveKeys.writeAuthorized(authorized, List.of(app.line("read=* write=*"), orders.line("read=order- write=order-")));
+        try (ServerGroup group = ServerGroup.start(tmp.resolve("group"), 3, "--curve-secret-key-file",
+                server.secretFile().toString(), "--authorized-keys", authorized.toString())) {
+            group.clientOptions(b -> b.curveServerKeyFile(server.publicFile()).curveKeyPairFile(app.secretFile()));
+            int leader = group.awaitLeader(ELECTION);
+            int follower = (leader + 1) % 3;
+            List<String> followerFirst = new ArrayList<>(group.commandEndpoints());
+            followerFirst.remove(group.commandEndpoint(follower));
+            followerFirst.add(0, group.commandEndpoint(follower));
+            try (RewindClient client = curveClient(followerFirst, server, app);
+                    RewindClient limited = curveClient(followerFirst, server, orders)) {
+                AppendResult result = client.append("order-1", ExpectedVersion.noStream(), EventData.of("Placed", "{}"));
+                assertThat(limited.append("order-1", ExpectedVersion.exact(0), EventData.of("Paid", "{}"))
+                        .nextExpectedVersion()).isEqualTo(1);
+                assertThatThrownBy(() -> limited.append("invoice-1", ExpectedVersion.any(), EventData.of("E", "x")))
+                        .isInstanceOf(io.rewind.client.PermissionDeniedException.class);
+                for (int member = 0; member < 3; member++) {
+                    try (RewindClient one = curveClient(List.of(group.commandEndpoint(member)), server, orders)) {
+                        List<RecordedEvent> read = one.readStream("order-1",
+                                ReadOptions.forwards().minPosition(result.lastPosition() + 1)).toList();
+                        assertThat(read).as("member " + group.id(member)).hasSize(2);
+                        assertThatThrownBy(() -> one.readAll().toList())
+                                .isInstanceOf(io.rewind.client.PermissionDeniedException.class);
+                    }
+                }
+                assertThatThrownBy(() -> client.readStream("invoice-1").toList()).as("nothing stored")
+                        .isInstanceOf(io.rewind.client.StreamNotFoundException.class);
+            }
+        }
+    }
+
+    private static RewindClient curveClient(List<String> endpoints, CurveKeys.Pair server, CurveKeys.Pair key) {
+        return RewindClient.builder().commandEndpoints(endpoints.toArray(new String[0]))
+                .requestTimeout(Duration.ofSeconds(20)).curveServerKeyFile(server.publicFile())
+                .curveKeyPairFile(key.secretFile()).build();
+    }
+
+    @Test
     void killingTheLeaderRepeatedlyLosesNoAcknowledgedEventAndStoresNoneTwice() throws Exception {
         try (ServerGroup group = ServerGroup.start(tmp, 3)) {
             group.awaitLeader(ELECTION);

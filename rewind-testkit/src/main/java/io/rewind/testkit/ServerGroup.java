@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 
 /**
@@ -30,6 +31,8 @@ public final class ServerGroup implements AutoCloseable {
     private final String peers;
     private final Path directory;
     private final List<String> jvmOptions;
+    /** What every client the group makes is built with beyond its endpoints: CURVE keys, say. */
+    private volatile UnaryOperator<RewindClient.Builder> clientOptions = UnaryOperator.identity();
 
     private ServerGroup(Path directory, int size, List<String> jvmOptions) {
         this.directory = directory;
@@ -114,15 +117,25 @@ public final class ServerGroup implements AutoCloseable {
         return List.copyOf(commandEndpoints);
     }
 
+    /**
+     * Builds every client the group makes (its own checks included) with these options too, e.g. the CURVE keys
+     * of a group started with {@code --curve-secret-key-file}:
+     * {@code group.clientOptions(b -> b.curveServerKeyFile(server).curveKeyPairFile(mine))}.
+     */
+    public ServerGroup clientOptions(UnaryOperator<RewindClient.Builder> options) {
+        this.clientOptions = options;
+        return this;
+    }
+
     /** A client of every member: appends follow the leader. */
     public RewindClient client() {
-        return RewindClient.builder().commandEndpoints(commandEndpoints.toArray(new String[0]))
+        return clientOptions.apply(RewindClient.builder()).commandEndpoints(commandEndpoints.toArray(new String[0]))
                 .requestTimeout(Duration.ofSeconds(20)).build();
     }
 
     /** A client of one member only, which waits longer than a member waits for a read's position (5 s). */
     public RewindClient clientOf(int index) {
-        return RewindClient.builder().commandEndpoint(commandEndpoints.get(index))
+        return clientOptions.apply(RewindClient.builder()).commandEndpoint(commandEndpoints.get(index))
                 .requestTimeout(Duration.ofSeconds(10)).build();
     }
 
@@ -132,7 +145,7 @@ public final class ServerGroup implements AutoCloseable {
 
     /** What a live member says about itself, or null when it does not answer. */
     public ServerInfo info(int index) {
-        try (RewindClient client = RewindClient.builder().commandEndpoint(commandEndpoints.get(index))
+        try (RewindClient client = clientOptions.apply(RewindClient.builder()).commandEndpoint(commandEndpoints.get(index))
                 .requestTimeout(Duration.ofSeconds(2)).build()) {
             return client.serverInfo();
         } catch (RuntimeException e) {
@@ -218,7 +231,7 @@ public final class ServerGroup implements AutoCloseable {
 
     /** Every event of a member's global log, in order. */
     public List<RecordedEvent> log(int index) {
-        try (RewindClient client = RewindClient.builder().commandEndpoint(commandEndpoints.get(index))
+        try (RewindClient client = clientOptions.apply(RewindClient.builder()).commandEndpoint(commandEndpoints.get(index))
                 .requestTimeout(Duration.ofSeconds(30)).build()) {
             return client.readAll(ReadOptions.forwards()).collect(Collectors.toList());
         }
