@@ -77,7 +77,8 @@ class CurveIT {
         CurveKeys.writeAuthorized(authorized, allKeys());
         server = ServerProcess.start("CurveIT", dir.resolve("data"), "rocksdb",
                 "--curve-secret-key-file", serverKeys.secretFile().toString(), "--authorized-keys", authorized.toString(),
-                "--legacy-query-endpoint", "tcp://127.0.0.1:*", "--legacy-stream-endpoint", "tcp://127.0.0.1:*");
+                "--legacy-query-endpoint", "tcp://127.0.0.1:*", "--legacy-stream-endpoint", "tcp://127.0.0.1:*",
+                "--http-endpoint", "127.0.0.1:0");
     }
 
     private List<String> allKeys() {
@@ -227,6 +228,24 @@ class CurveIT {
         req.sendMore("PUBLISH");
         req.send("x");
         assertThat(req.recvStr()).startsWith("ERROR ").contains("may not append to stream 'legacy'");
+
+        // Ops see refusals and denials in the metrics.
+        String metrics = metrics();
+        assertThat(metrics).containsPattern("rewind_curve_refusals_total\\{endpoint=\"feed\"} [1-9]")
+                .containsPattern("rewind_permission_denied_total\\{operation=\"append\"} [1-9]")
+                .containsPattern("rewind_permission_denied_total\\{operation=\"read_all\"} [1-9]")
+                .containsPattern("rewind_permission_denied_total\\{operation=\"legacy_query\"} [1-9]");
+    }
+
+    private String metrics() throws IOException, InterruptedException {
+        java.util.regex.Matcher health = java.util.regex.Pattern.compile("health on http://(\\S+)/health/ready")
+                .matcher(server.outputText());
+        assertThat(health.find()).as("the ready line names the HTTP endpoint").isTrue();
+        java.net.http.HttpResponse<String> response = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + health.group(1) + "/metrics")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).isEqualTo(200);
+        return response.body();
     }
 
     @Test

@@ -51,6 +51,11 @@ public final class PrometheusMetrics implements ServerMetrics {
             .help("Events published on the live feed").register(registry);
     private final Counter legacyRequests = Counter.builder().name("rewind_legacy_requests_total")
             .help("Requests of the original Rewind protocol, by command").labelNames("command").register(registry);
+    private final Counter refusals = Counter.builder().name("rewind_curve_refusals_total")
+            .help("CURVE handshakes refused: an unlisted key, or a key without read=* on a feed, by endpoint")
+            .labelNames("endpoint").register(registry);
+    private final Counter denials = Counter.builder().name("rewind_permission_denied_total")
+            .help("Requests answered PERMISSION_DENIED, by operation").labelNames("operation").register(registry);
 
     /** @param storage its RocksDB properties are exported when it is RocksDB */
     public PrometheusMetrics(EventStorage storage) {
@@ -143,6 +148,16 @@ public final class PrometheusMetrics implements ServerMetrics {
     @Override
     public void legacyRequest(String command) {
         legacyRequests.labelValues(command).inc();
+    }
+
+    @Override
+    public void refused(String endpoint) {
+        refusals.labelValues(endpoint).inc();
+    }
+
+    @Override
+    public void denied(String operation) {
+        denials.labelValues(operation).inc();
     }
 
     /** Writes every metric in the Prometheus text format. */

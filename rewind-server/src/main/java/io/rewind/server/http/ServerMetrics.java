@@ -50,4 +50,10 @@ public interface ServerMetrics {
 
     /** A request of the original protocol: publish, query or unknown. */
     void legacyRequest(String command);
+
+    /** A CURVE handshake the ZAP handler refused, on the command endpoints or a feed. Any thread. */
+    default void refused(String endpoint) {}
+
+    /** A request answered PERMISSION_DENIED, by operation. */
+    default void denied(String operation) {}
 }

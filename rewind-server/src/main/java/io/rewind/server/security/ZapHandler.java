@@ -1,6 +1,7 @@
 package io.rewind.server.security;
 
 import io.rewind.server.FatalErrors;
+import io.rewind.server.http.ServerMetrics;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,22 +38,29 @@ public final class ZapHandler implements AutoCloseable {
 
     private final ZContext context;
     private final AccessControl access;
+    private final ServerMetrics metrics;
     private final Thread thread;
     private final CompletableFuture<Void> bound = new CompletableFuture<>();
     private volatile boolean running = true;
     private long lastLogNanos = System.nanoTime() - LOG_INTERVAL_NANOS;
     private long unlogged;
 
-    private ZapHandler(ZContext context, AccessControl access) {
+    private ZapHandler(ZContext context, AccessControl access, ServerMetrics metrics) {
         this.context = context;
         this.access = access;
+        this.metrics = metrics;
         this.thread = new Thread(this::run, "rewind-zap");
         this.thread.setDaemon(true);
     }
 
     /** Binds the handler in the context and starts answering; throws if it cannot bind. */
     public static ZapHandler start(ZContext context, AccessControl access) {
-        ZapHandler handler = new ZapHandler(context, access);
+        return start(context, access, ServerMetrics.NONE);
+    }
+
+    /** Like {@link #start(ZContext, AccessControl)}, counting the refusals. */
+    public static ZapHandler start(ZContext context, AccessControl access, ServerMetrics metrics) {
+        ZapHandler handler = new ZapHandler(context, access, metrics);
         handler.thread.start();
         try {
             handler.bound.get();
@@ -137,6 +145,7 @@ public final class ZapHandler implements AutoCloseable {
     }
 
     private void refuse(ZMQ.Socket rep, byte[] requestId, String domain, String address, String who, String why) {
+        metrics.refused(domain.equals(FEED) ? "feed" : "commands");
         long now = System.nanoTime();
         if (now - lastLogNanos >= LOG_INTERVAL_NANOS) {
             log.warn("Refused a connection from {} to {} endpoint: {}: {}{}", address,

@@ -92,6 +92,8 @@ final class LegacyHandler implements RouterEndpoint.FrameHandler {
             }
             metrics.legacyRequest("unknown");
         } catch (RequestException e) {
+            metrics.denied(Arrays.equals(command, PUBLISH) ? "legacy_publish"
+                    : Arrays.equals(command, QUERY) ? "legacy_query" : "legacy_other");
             return error(e.getMessage());
         } catch (RuntimeException e) {
             log.error("Legacy request failed", e);

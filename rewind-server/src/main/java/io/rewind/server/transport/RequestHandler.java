@@ -116,6 +116,11 @@ final class RequestHandler implements RouterEndpoint.FrameHandler {
                                 + " server_info or backup");
             };
         } catch (RequestException e) {
+            if (e.error().code() == ErrorCode.PERMISSION_DENIED) {
+                metrics.denied(request.getOperationCase() == Request.OperationCase.READ
+                        && request.getRead().getSourceCase() == ReadRequest.SourceCase.ALL ? "read_all"
+                        : request.getOperationCase().name().toLowerCase(java.util.Locale.ROOT));
+            }
             return ProtoCodec.toResponse(id, e.error());
         } catch (RuntimeException e) {
             log.error("Failed to handle a {} request", request.getOperationCase(), e);

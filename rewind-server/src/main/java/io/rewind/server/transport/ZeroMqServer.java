@@ -57,7 +57,7 @@ public final class ZeroMqServer implements AutoCloseable {
             // Bound before any CURVE socket: JeroMQ lets every key in while no ZAP handler is bound.
             access = AccessControl.watch(config.curve().authorizedKeys());
             try {
-                zap = ZapHandler.start(context, access);
+                zap = ZapHandler.start(context, access, metrics);
             } catch (RuntimeException e) {
                 access.close();
                 context.close();
