@@ -38,8 +38,8 @@ import org.zeromq.ZMQ;
 /** A 3-member replicated group of real server processes: election, redirects, failover, no divergence. */
 class ReplicationIT {
     private static final Duration ELECTION = Duration.ofSeconds(30);
-    /** Leader kills of the failover test: 3 in the everyday build, 10 with -Plong (-Drewind.it.leaderKills=N). */
-    private static final int LEADER_KILLS = Integer.getInteger("rewind.it.leaderKills", 3);
+    /** Leader kills of the failover test: 2 in the everyday build, 10 with -Plong (-Drewind.it.leaderKills=N). */
+    private static final int LEADER_KILLS = Integer.getInteger("rewind.it.leaderKills", 2);
 
     @TempDir
     Path tmp;
