@@ -265,9 +265,24 @@ class CurveIT {
             server.awaitOutput("Authorized keys not changed", TIMEOUT);
             assertThat(client(ops).serverInfo()).isNotNull();
             assertThat(refused(leaving)).isTrue();
+
+            // A client refused at the handshake keeps trying: once the key is back, the same client works.
+            RewindClient refusedClient = client(leaving);
+            assertThatThrownBy(refusedClient::serverInfo).isInstanceOf(AuthenticationException.class);
+            CurveKeys.writeAuthorized(authorized, allKeys());
+            awaitTrue(() -> answers(refusedClient), "the refused client is let in once its key is back");
         } finally {
             CurveKeys.writeAuthorized(authorized, allKeys());
             awaitTrue(() -> !refused(leaving), "the key is let in again");
+        }
+    }
+
+    private static boolean answers(RewindClient client) {
+        try {
+            client.serverInfo();
+            return true;
+        } catch (AuthenticationException e) {
+            return false;
         }
     }
 
@@ -469,6 +484,8 @@ class CurveIT {
             if (System.nanoTime() - deadline > 0) {
                 throw new AssertionError("not within 30 s: " + what);
             }
+            // Checked again shortly: a refused client answers at once, so the loop would spin.
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
         }
     }
 }

@@ -82,10 +82,10 @@ public final class Connection implements AutoCloseable {
     private final Duration timeout;
     /** CURVE keys, or null for plain text. */
     private final CurveClient curve;
-    /** Why the server refused the last handshake; requests fail with it at once until the socket tries again. */
+    /** Why the server refused the last handshake; requests fail with it at once until the socket is made anew. */
     private volatile String refusal;
-    /** When the socket is made anew after a refusal, and requests stop failing at once; loop thread writes. */
-    private volatile long retryAtNanos;
+    /** When the socket is made anew after a refusal; loop thread only. */
+    private long retryAtNanos;
     /** The wait before the next retry after a refusal; loop thread only. */
     private long retryWaitNanos = FIRST_RETRY_NANOS;
     /** When a connection ended before its greeting, while no new one has come since; 0 for none. Loop thread. */
@@ -139,8 +139,9 @@ public final class Connection implements AutoCloseable {
             future.completeExceptionally(new ClientClosedException("the client is closed"));
             return future;
         }
+        // Until the socket is made anew: JeroMQ's refused socket would neither send nor connect again.
         String refused = refusal;
-        if (refused != null && retryAtNanos - System.nanoTime() > 0) {
+        if (refused != null) {
             future.completeExceptionally(new AuthenticationException(refused));
             return future;
         }
@@ -324,8 +325,9 @@ public final class Connection implements AutoCloseable {
             while ((outgoing = outbox.poll()) != null) {
                 // A multipart message is queued whole or not at all, decided at its first frame.
                 if (!dealer.send(EMPTY, ZMQ.SNDMORE | ZMQ.DONTWAIT)) {
-                    fail(outgoing.id(), new ServerUnavailableException(SEND_HIGH_WATER_MARK
-                            + " requests are already queued for " + endpoint + "; nothing was sent, retry later"));
+                    fail(outgoing.id(), new ServerUnavailableException("ZeroMQ took no request for " + endpoint
+                            + " (" + SEND_HIGH_WATER_MARK + " requests are already queued, or its connection ended"
+                            + (silentEndNanos != 0 ? " before the handshake" : "") + "); nothing was sent, retry later"));
                     continue;
                 }
                 dealer.send(outgoing.frame(), ZMQ.DONTWAIT);
