@@ -38,12 +38,13 @@ public final class ServerGroup implements AutoCloseable {
         this.directory = directory;
         this.jvmOptions = List.copyOf(jvmOptions);
         List<String> entries = new ArrayList<>();
+        List<Integer> ports = freePorts(2 * size);
         for (int i = 0; i < size; i++) {
             String id = "n" + (i + 1);
-            String command = "tcp://127.0.0.1:" + freePort();
+            String command = "tcp://127.0.0.1:" + ports.get(2 * i);
             ids.add(id);
             commandEndpoints.add(command);
-            entries.add(id + "@127.0.0.1:" + freePort() + "@" + command);
+            entries.add(id + "@127.0.0.1:" + ports.get(2 * i + 1) + "@" + command);
         }
         peers = String.join(",", entries);
     }
@@ -85,11 +86,30 @@ public final class ServerGroup implements AutoCloseable {
                 directory.resolve(ids.get(index)), "rocksdb", jvmOptions, args.toArray(new String[0]));
     }
 
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
+    /**
+     * Distinct free ports: all are held open until the last is found, since a port closed at once may be
+     * handed out again by the next request (two members once got the same command port).
+     */
+    private static List<Integer> freePorts(int count) {
+        List<ServerSocket> held = new ArrayList<>();
+        try {
+            List<Integer> ports = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                ServerSocket socket = new ServerSocket(0);
+                held.add(socket);
+                ports.add(socket.getLocalPort());
+            }
+            return ports;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        } finally {
+            for (ServerSocket socket : held) {
+                try {
+                    socket.close();
+                } catch (IOException e) {
+                    // Closing a listening socket that was never used does not fail in a way that matters here.
+                }
+            }
         }
     }
 
