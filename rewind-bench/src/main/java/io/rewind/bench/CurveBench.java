@@ -3,6 +3,11 @@ package io.rewind.bench;
 import io.rewind.client.ReadOptions;
 import io.rewind.client.RewindClient;
 import io.rewind.testkit.ServerProcess;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.net.URL;
+import java.net.URLClassLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -51,15 +56,32 @@ final class CurveBench {
                 .curveKeyPair(client.getPublicKeyAsZ85(), client.getSecretKeyAsZ85());
         List<String> lines = new ArrayList<>();
         // What CURVE costs per message in this JVM: JeroMQ encrypts and authenticates each message with
-        // jnacl's XSalsa20-Poly1305, on both sides.
+        // XSalsa20-Poly1305 on both sides. rewind-nacl's cipher (what runs) beside jnacl's (what JeroMQ brings).
+        Map<String, Sealer> ciphers = new LinkedHashMap<>();
+        ciphers.put("rewind-nacl", curve25519xsalsa20poly1305::crypto_box_afternm);
+        Sealer jnacl = jnacl();
+        if (jnacl != null) {
+            ciphers.put("jnacl", jnacl);
+        }
         for (int size : new int[] {150, 4 << 20}) {
-            double perSecond = cipherRate(size);
-            Map<String, Object> cipher = Benchmark.result("ceiling_curve_cipher", Map.of("message_bytes", size));
-            cipher.put("messages_per_s", perSecond);
-            cipher.put("mib_per_s", perSecond * size / (1 << 20));
-            bench.emit(cipher);
-            lines.add(String.format(Locale.ROOT, "JeroMQ's CURVE cipher (jnacl XSalsa20-Poly1305), one thread, %,d B"
-                    + " messages: %,.0f/s, %.0f MiB/s", size, perSecond, perSecond * size / (1 << 20)));
+            Map<String, Double> rates = new LinkedHashMap<>();
+            for (Map.Entry<String, Sealer> cipher : ciphers.entrySet()) {
+                double perSecond = cipherRate(cipher.getValue(), size);
+                rates.put(cipher.getKey(), perSecond);
+                Map<String, Object> result = Benchmark.result("ceiling_curve_cipher",
+                        Map.of("message_bytes", size, "cipher", cipher.getKey()));
+                result.put("messages_per_s", perSecond);
+                result.put("mib_per_s", perSecond * size / (1 << 20));
+                bench.emit(result);
+            }
+            StringBuilder line = new StringBuilder(String.format(Locale.ROOT,
+                    "CURVE cipher (XSalsa20-Poly1305), one thread, %,d B messages:", size));
+            rates.forEach((name, perSecond) -> line.append(String.format(Locale.ROOT, " %s %,.0f/s (%.0f MiB/s);",
+                    name, perSecond, perSecond * size / (1 << 20))));
+            if (rates.containsKey("jnacl")) {
+                line.append(String.format(Locale.ROOT, " %.1fx", rates.get("rewind-nacl") / rates.get("jnacl")));
+            }
+            lines.add(line.toString());
         }
         for (String fsync : List.of("never", "always")) {
             try (ServerProcess plain = ServerProcess.start("bench-plain-" + fsync, work.resolve("plain-" + fsync),
@@ -95,13 +117,34 @@ final class CurveBench {
         lines.forEach(System.out::println);
     }
 
-    /** Messages of this size that jnacl's crypto_box_afternm (what JeroMQ calls per message) seals per second. */
-    private double cipherRate(int size) {
-        byte[] publicKey = new byte[32];
-        byte[] secretKey = new byte[32];
+    /** {@code crypto_box_afternm}: what JeroMQ calls to seal each message. */
+    @FunctionalInterface
+    private interface Sealer {
+        int seal(byte[] box, byte[] message, long length, byte[] nonce, byte[] key) throws Throwable;
+    }
+
+    /**
+     * jnacl's sealer, from the jar the build copies aside (it has the same class names as rewind-nacl, so it needs a
+     * class loader of its own); null, saying so, when it is not there.
+     */
+    private static Sealer jnacl() throws Exception {
+        Path jar = Path.of(System.getProperty("jnacl.jar", "rewind-bench/target/jnacl/jnacl.jar"));
+        if (!Files.exists(jar)) {
+            Benchmark.progress("jnacl's jar is not at %s: its cipher is not measured", jar);
+            return null;
+        }
+        ClassLoader loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, null);
+        MethodHandle afternm = MethodHandles.publicLookup().findStatic(
+                Class.forName("com.neilalexander.jnacl.crypto.curve25519xsalsa20poly1305", true, loader),
+                "crypto_box_afternm", MethodType.methodType(int.class, byte[].class, byte[].class, long.class,
+                        byte[].class, byte[].class));
+        return (box, message, length, nonce, key) -> (int) afternm.invokeExact(box, message, length, nonce, key);
+    }
+
+    /** Messages of this size that {@code sealer} seals per second, in one thread. */
+    private double cipherRate(Sealer sealer, int size) throws Exception {
         byte[] shared = new byte[32];
-        curve25519xsalsa20poly1305.crypto_box_keypair(publicKey, secretKey);
-        curve25519xsalsa20poly1305.crypto_box_beforenm(shared, publicKey, secretKey);
+        new java.util.Random(1).nextBytes(shared);
         byte[] message = new byte[size + 32];
         byte[] sealed = new byte[size + 32];
         byte[] nonce = new byte[24];
@@ -109,14 +152,18 @@ final class CurveBench {
         long measuredFrom = System.nanoTime() + 500_000_000L;
         long count = 0;
         long start = 0;
-        while (System.nanoTime() < end) {
-            curve25519xsalsa20poly1305.crypto_box_afternm(sealed, message, message.length, nonce, shared);
-            nonce[0]++;
-            if (start == 0 && System.nanoTime() >= measuredFrom) {
-                start = System.nanoTime();
-                count = 0;
+        try {
+            while (System.nanoTime() < end) {
+                sealer.seal(sealed, message, message.length, nonce, shared);
+                nonce[0]++;
+                if (start == 0 && System.nanoTime() >= measuredFrom) {
+                    start = System.nanoTime();
+                    count = 0;
+                }
+                count++;
             }
-            count++;
+        } catch (Throwable e) {
+            throw new IllegalStateException("the cipher failed", e);
         }
         return count / ((System.nanoTime() - start) / 1e9);
     }
