@@ -94,6 +94,14 @@ public final class ServerOptions {
             description = "Largest append, all its events together (default: ${DEFAULT-VALUE}).")
     long maxAppendSize;
 
+    @Option(names = "--max-tags-per-event", paramLabel = "N", defaultValue = "32",
+            description = "Most tags on one event (default: ${DEFAULT-VALUE}).")
+    int maxTagsPerEvent;
+
+    @Option(names = "--max-tag-size", paramLabel = "BYTES", defaultValue = "255",
+            description = "Longest tag in UTF-8 bytes, at most 65535 (default: ${DEFAULT-VALUE}).")
+    int maxTagSize;
+
     @Option(names = "--max-stream-name-size", paramLabel = "BYTES", defaultValue = "255",
             description = "Longest stream name in UTF-8 bytes, at most 255 (default: ${DEFAULT-VALUE}).")
     int maxStreamNameSize;
@@ -238,6 +246,9 @@ public final class ServerOptions {
         checkRange(commandLine, "--max-append-size", maxAppendSize, maxEventSize, 1L << 30);
         // The largest valid append must fit in a message: its events' bytes, the protobuf framing of each
         // event (id, type, data and metadata fields: at most 64 bytes) and the rest of the request.
+        checkRange(commandLine, "--max-tags-per-event", maxTagsPerEvent, 0, 10_000);
+        checkRange(commandLine, "--max-tag-size", maxTagSize, 1, Limits.TAG_BYTES_CAP);
+        // Tags and the streams of a multi-stream append count, framing included, in the append's size.
         long largestAppendMessage = maxAppendSize + (long) maxEventsPerAppend * EVENT_FRAMING_BYTES + (64 << 10);
         if (maxMessageSize < largestAppendMessage) {
             throw new ParameterException(commandLine, "Invalid value for option '--max-message-size': "
@@ -257,7 +268,7 @@ public final class ServerOptions {
         long memory = memoryLimit != null ? memoryLimit : heap / 2;
         checkRange(commandLine, "--memory-limit", memory, 1L << 20, 1L << 50);
         Limits limits = new Limits(maxStreamNameSize, (int) maxEventSize, maxEventsPerAppend,
-                maxAppendSize, maxReadPage, maxReadPageSize);
+                maxAppendSize, maxReadPage, maxReadPageSize, maxTagsPerEvent, maxTagSize);
         ServerConfig.HttpEndpoint http = httpEndpoint == null ? null : parseHttp(commandLine, httpEndpoint);
         checkRange(commandLine, "--snapshot-interval", snapshotInterval, 100, 100_000_000);
         checkRange(commandLine, "--raft-segment-size", raftSegmentSize, 1L << 20, 1L << 30);

@@ -94,7 +94,7 @@ public final class AppendDecider {
             } catch (RequestException e) {
                 outcomes.add(AppendOutcome.failure(attachment, e.error()));
             } catch (RuntimeException e) {
-                log.error("Could not check the append to stream '{}'", command.stream(), e);
+                log.error("Could not check the append to {}", command.describeStreams(), e);
                 outcomes.add(AppendOutcome.failure(attachment,
                         RequestError.of(ErrorCode.INTERNAL, "server error checking the append: " + e.getMessage())));
             }
@@ -115,9 +115,11 @@ public final class AppendDecider {
     private Map<UUID, EventLocation> storedIds(List<AppendCommand> commands) {
         List<UUID> ids = new ArrayList<>();
         for (AppendCommand command : commands) {
-            for (ProposedEvent event : command.events()) {
-                if (event.eventId() != null) {
-                    ids.add(event.eventId());
+            for (StreamPart part : command.parts()) {
+                for (ProposedEvent event : part.events()) {
+                    if (event.eventId() != null) {
+                        ids.add(event.eventId());
+                    }
                 }
             }
         }
@@ -151,69 +153,124 @@ public final class AppendDecider {
         }
 
         <T> AppendOutcome<T> apply(AppendCommand command, T attachment) {
+            // First: a retry of an append already stored gets its original result, even if its condition or
+            // expected versions would now fail (because of its own events).
             AppendResult duplicate = findDuplicate(command);
             if (duplicate != null) {
                 return AppendOutcome.success(attachment, duplicate, List.of());
             }
-            long head = heads.computeIfAbsent(command.stream(), this::committedHead);
-            if (!command.expectedVersion().matches(head)) {
-                throw RequestError.wrongExpectedVersion(command.stream(), command.expectedVersion(), head)
-                        .asException();
-            }
+            Map<String, Long> partHeads = new HashMap<>();
             long payload = 0;
-            for (ProposedEvent event : command.events()) {
-                payload += command.stream().length() + event.type().length() + event.data().length
-                        + event.metadata().length;
+            for (StreamPart part : command.parts()) {
+                long head = heads.computeIfAbsent(part.stream(), this::committedHead);
+                if (!part.expectedVersion().matches(head)) {
+                    throw RequestError.wrongExpectedVersion(part.stream(), part.expectedVersion(), head)
+                            .asException();
+                }
+                partHeads.put(part.stream(), head);
+                for (ProposedEvent event : part.events()) {
+                    payload += part.stream().length() + event.sizeInBytes();
+                }
+            }
+            if (command.condition() != null) {
+                long matching = firstMatch(command.condition());
+                if (matching >= 0) {
+                    throw RequestError.conditionFailed(command.describeStreams(), command.condition(), matching)
+                            .asException();
+                }
             }
             if (capacity) {
-                String full = storage.capacityProblem(toWrite.size() + command.events().size(), bytes + payload);
+                String full = storage.capacityProblem(toWrite.size() + command.eventCount(), bytes + payload);
                 if (full != null) {
                     throw RequestException.of(ErrorCode.UNAVAILABLE, full);
                 }
             }
             bytes += payload;
-            List<StoredEvent> written = new ArrayList<>(command.events().size());
+            List<StoredEvent> written = new ArrayList<>(command.eventCount());
+            List<AppendResult.StreamResult> streams = new ArrayList<>(command.parts().size());
             long first = nextPosition;
-            for (ProposedEvent event : command.events()) {
-                UUID id = event.eventId() != null ? event.eventId() : newEventId();
-                StoredEvent stored = new StoredEvent(id, command.stream(), ++head, nextPosition++, event.type(),
-                        event.data(), event.metadata(), commitMicros);
-                written.add(stored);
-                ids.put(id, stored.location());
+            for (StreamPart part : command.parts()) {
+                long head = partHeads.get(part.stream());
+                long partFirst = nextPosition;
+                for (ProposedEvent event : part.events()) {
+                    UUID id = event.eventId() != null ? event.eventId() : newEventId();
+                    StoredEvent stored = new StoredEvent(id, part.stream(), ++head, nextPosition++, event.type(),
+                            event.data(), event.metadata(), commitMicros, event.tags());
+                    written.add(stored);
+                    ids.put(id, stored.location());
+                }
+                heads.put(part.stream(), head);
+                streams.add(new AppendResult.StreamResult(part.stream(), partFirst, nextPosition - 1, head));
             }
-            heads.put(command.stream(), head);
             toWrite.addAll(written);
-            return AppendOutcome.success(attachment, new AppendResult(first, nextPosition - 1, head, false), written);
+            return AppendOutcome.success(attachment, new AppendResult(first, nextPosition - 1,
+                    streams.get(0).lastVersion(), false, perStream(streams)), written);
         }
 
         /**
-         * The original result when every event of the append was already committed, in the same
-         * stream and order; null when none was; an error when only some were.
+         * The first event matching the condition: among those stored before the group, then among the group's
+         * own accepted appends (which the storage does not hold yet). -1 for none.
+         */
+        private long firstMatch(AppendCondition condition) {
+            long stored = storage.firstMatch(condition.failIfEventsMatch(), condition.after());
+            if (stored >= 0) {
+                return stored;
+            }
+            for (StoredEvent pending : toWrite) {
+                if (pending.globalPosition() > condition.after() && condition.failIfEventsMatch().matches(pending)) {
+                    return pending.globalPosition();
+                }
+            }
+            return -1;
+        }
+
+        /**
+         * The original result when every event of the append was already committed, in the same streams and
+         * order; null when none was; an error when only some were.
          */
         private AppendResult findDuplicate(AppendCommand command) {
-            List<ProposedEvent> events = command.events();
-            EventLocation first = events.get(0).eventId() == null ? null : locate(events.get(0).eventId());
-            for (int i = 0; i < events.size(); i++) {
-                UUID id = events.get(i).eventId();
-                EventLocation found = id == null ? null : (i == 0 ? first : locate(id));
-                boolean matches = first != null && found != null && found.stream().equals(command.stream())
-                        && found.streamVersion() == first.streamVersion() + i
-                        && found.globalPosition() == first.globalPosition() + i;
-                if (first == null && found != null || first != null && !matches) {
-                    throw RequestException.of(ErrorCode.INVALID_REQUEST, "event " + i + " of the append to stream '"
-                            + command.stream() + "' does not match what is stored: "
-                            + (found == null ? "event " + id + " is not stored, but event " + events.get(0).eventId()
-                                    + " is"
-                                    : "event id " + id + " is already stored in stream '" + found.stream()
-                                            + "' at version " + found.streamVersion()));
+            List<ProposedEvent> firstPart = command.parts().get(0).events();
+            EventLocation first = firstPart.get(0).eventId() == null ? null : locate(firstPart.get(0).eventId());
+            List<AppendResult.StreamResult> streams = new ArrayList<>(command.parts().size());
+            int index = 0;
+            for (StreamPart part : command.parts()) {
+                EventLocation partFirst = null;
+                for (int i = 0; i < part.events().size(); i++, index++) {
+                    UUID id = part.events().get(i).eventId();
+                    EventLocation found = id == null ? null : (index == 0 ? first : locate(id));
+                    if (i == 0) {
+                        partFirst = found;
+                    }
+                    boolean matches = first != null && found != null && partFirst != null
+                            && found.stream().equals(part.stream())
+                            && found.streamVersion() == partFirst.streamVersion() + i
+                            && found.globalPosition() == first.globalPosition() + index;
+                    if (first == null && found != null || first != null && !matches) {
+                        throw RequestException.of(ErrorCode.INVALID_REQUEST, "event " + i + " of the append to stream '"
+                                + part.stream() + "' does not match what is stored: "
+                                + (found == null ? "event " + id + " is not stored, but event "
+                                        + firstPart.get(0).eventId() + " is"
+                                        : "event id " + id + " is already stored in stream '" + found.stream()
+                                                + "' at version " + found.streamVersion() + ", position "
+                                                + found.globalPosition()));
+                    }
+                }
+                if (first != null) {
+                    int last = part.events().size() - 1;
+                    streams.add(new AppendResult.StreamResult(part.stream(), partFirst.globalPosition(),
+                            partFirst.globalPosition() + last, partFirst.streamVersion() + last));
                 }
             }
             if (first == null) {
                 return null;
             }
-            int last = events.size() - 1;
-            return new AppendResult(first.globalPosition(), first.globalPosition() + last,
-                    first.streamVersion() + last, true);
+            return new AppendResult(first.globalPosition(), first.globalPosition() + index - 1,
+                    streams.get(0).lastVersion(), true, perStream(streams));
+        }
+
+        /** Each stream's result, for a multi-stream append; a one-stream append's result says it all. */
+        private List<AppendResult.StreamResult> perStream(List<AppendResult.StreamResult> streams) {
+            return streams.size() == 1 ? List.of() : streams;
         }
 
         private long committedHead(String stream) {

@@ -188,7 +188,7 @@ public final class AppendWriter<T> implements AutoCloseable {
             do {
                 commands.add(next.command());
                 attachments.add(next.attachment());
-                events += next.command().events().size();
+                events += next.command().eventCount();
                 bytes += nextBytes;
                 next = queue.poll();
                 nextBytes = boundedInBytes && next != null ? payloadBytes(next.command()) : 0;
@@ -213,8 +213,10 @@ public final class AppendWriter<T> implements AutoCloseable {
 
     private static long payloadBytes(AppendCommand command) {
         long bytes = 0;
-        for (ProposedEvent event : command.events()) {
-            bytes += event.sizeInBytes() + command.stream().length();
+        for (StreamPart part : command.parts()) {
+            for (ProposedEvent event : part.events()) {
+                bytes += event.sizeInBytes() + part.stream().length();
+            }
         }
         return bytes;
     }
@@ -223,16 +225,19 @@ public final class AppendWriter<T> implements AutoCloseable {
     private List<AppendCommand> withIds(List<AppendCommand> commands) {
         List<AppendCommand> complete = new ArrayList<>(commands.size());
         for (AppendCommand command : commands) {
-            if (command.events().stream().allMatch(event -> event.eventId() != null)) {
+            if (command.parts().stream().allMatch(part -> part.events().stream().allMatch(e -> e.eventId() != null))) {
                 complete.add(command);
                 continue;
             }
-            List<ProposedEvent> events = new ArrayList<>(command.events().size());
-            for (ProposedEvent event : command.events()) {
-                events.add(event.eventId() != null ? event : new ProposedEvent(decider.newEventId(), event.type(),
-                        event.data(), event.metadata()));
+            List<StreamPart> parts = new ArrayList<>(command.parts().size());
+            for (StreamPart part : command.parts()) {
+                List<ProposedEvent> events = new ArrayList<>(part.events().size());
+                for (ProposedEvent event : part.events()) {
+                    events.add(event.eventId() != null ? event : event.withId(decider.newEventId()));
+                }
+                parts.add(new StreamPart(part.stream(), part.expectedVersion(), events));
             }
-            complete.add(new AppendCommand(command.stream(), command.expectedVersion(), events));
+            complete.add(new AppendCommand(parts, command.condition()));
         }
         return complete;
     }

@@ -9,5 +9,6 @@ public enum ErrorCode {
     UNAVAILABLE,
     INTERNAL,
     NOT_LEADER,
-    PERMISSION_DENIED
+    PERMISSION_DENIED,
+    CONDITION_FAILED
 }

@@ -6,8 +6,14 @@ package io.rewind.server.core;
  *
  * @param conflict set only with {@link ErrorCode#WRONG_EXPECTED_VERSION}
  * @param leader   set only with {@link ErrorCode#NOT_LEADER}
+ * @param matchingPosition set only with {@link ErrorCode#CONDITION_FAILED}: the first event that matched, else -1
  */
-public record RequestError(ErrorCode code, String message, VersionConflict conflict, Leader leader) {
+public record RequestError(ErrorCode code, String message, VersionConflict conflict, Leader leader,
+        long matchingPosition) {
+
+    public RequestError(ErrorCode code, String message, VersionConflict conflict, Leader leader) {
+        this(code, message, conflict, leader, -1);
+    }
 
     /** Details of a wrong-expected-version error; {@code actualVersion} is -1 for a missing stream. */
     public record VersionConflict(String stream, ExpectedVersion expected, long actualVersion) {}
@@ -34,6 +40,13 @@ public record RequestError(ErrorCode code, String message, VersionConflict confl
                 + ", actual " + (actual < 0 ? "no stream" : Long.toString(actual));
         return new RequestError(ErrorCode.WRONG_EXPECTED_VERSION, message,
                 new VersionConflict(stream, expected, actual), null);
+    }
+
+    /** An append whose condition failed: an event matching its query is stored at {@code position}. */
+    public static RequestError conditionFailed(String streams, AppendCondition condition, long position) {
+        return new RequestError(ErrorCode.CONDITION_FAILED, "the condition of the append to " + streams
+                + " failed: it requires " + condition + ", and the event at position " + position
+                + " matches; nothing was stored", null, null, position);
     }
 
     /** This error as an exception, to unwind validation code. */

@@ -2,6 +2,8 @@ package io.rewind.server.storage;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 
 /**
@@ -9,15 +11,20 @@ import java.util.UUID;
  * order is numeric order.
  *
  * <pre>
- * event value: u8 format(1) | uuid(16) | stream version(8) | commit micros(8)
+ * event value: u8 format(2) | uuid(16) | stream version(8) | commit micros(8)
  *              | u16 stream length | stream | u32 type length | type
  *              | u32 data length | data | u32 metadata length | metadata
+ *              | u16 tag count | (u16 tag length | tag)*            (format 1, before tags: no tag part)
  * stream index key: stream UTF-8 | 0x00 | version(8)      (names have no NUL, so this is prefix-free)
  * event id value:   global position(8) | stream version(8) | stream UTF-8
+ * tag / type index key: u32 length | tag or type UTF-8 | global position(8)   (value empty)
  * </pre>
  */
 final class EventCodec {
-    private static final byte FORMAT = 1;
+    /** Events written since tags exist. */
+    private static final byte FORMAT = 2;
+    /** Events written before: the same without the tag part. Read, never written. */
+    private static final byte FORMAT_WITHOUT_TAGS = 1;
     /** Length of an event-id key: the UUID's 16 bytes. */
     static final int UUID_KEY_BYTES = 16;
 
@@ -69,11 +76,31 @@ final class EventCodec {
         return new EventLocation(stream, version, position);
     }
 
+    /**
+     * The prefix of every index key of one tag or one type. A length, not a terminator, ends the name: types may
+     * hold any character, NUL included.
+     */
+    static byte[] indexPrefix(String name) {
+        byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(4 + bytes.length).putInt(bytes.length).put(bytes).array();
+    }
+
+    static byte[] indexKey(byte[] prefix, long position) {
+        return ByteBuffer.allocate(prefix.length + Long.BYTES).put(prefix).putLong(position).array();
+    }
+
     /** @param stream the event's stream name in UTF-8, encoded once by the caller */
     static byte[] encodeEvent(StoredEvent event, byte[] stream) {
         byte[] type = event.type().getBytes(StandardCharsets.UTF_8);
+        List<byte[]> tags = new ArrayList<>(event.tags().size());
+        int tagBytes = 2;
+        for (String tag : event.tags()) {
+            byte[] encoded = tag.getBytes(StandardCharsets.UTF_8);
+            tags.add(encoded);
+            tagBytes += 2 + encoded.length;
+        }
         int size = 1 + 16 + 8 + 8 + 2 + stream.length + 4 + type.length + 4 + event.data().length + 4
-                + event.metadata().length;
+                + event.metadata().length + tagBytes;
         ByteBuffer buffer = ByteBuffer.allocate(size);
         buffer.put(FORMAT)
                 .putLong(event.eventId().getMostSignificantBits())
@@ -83,7 +110,11 @@ final class EventCodec {
                 .putShort((short) stream.length).put(stream)
                 .putInt(type.length).put(type)
                 .putInt(event.data().length).put(event.data())
-                .putInt(event.metadata().length).put(event.metadata());
+                .putInt(event.metadata().length).put(event.metadata())
+                .putShort((short) tags.size());
+        for (byte[] tag : tags) {
+            buffer.putShort((short) tag.length).put(tag);
+        }
         return buffer.array();
     }
 
@@ -91,7 +122,7 @@ final class EventCodec {
     static StoredEvent decodeEvent(long position, byte[] value) {
         ByteBuffer buffer = ByteBuffer.wrap(value);
         byte format = buffer.get();
-        if (format != FORMAT) {
+        if (format != FORMAT && format != FORMAT_WITHOUT_TAGS) {
             throw new StorageException("event at global position " + position + " has unknown format " + format);
         }
         UUID id = new UUID(buffer.getLong(), buffer.getLong());
@@ -101,7 +132,18 @@ final class EventCodec {
         String type = string(buffer, buffer.getInt());
         byte[] data = bytes(buffer, buffer.getInt());
         byte[] metadata = bytes(buffer, buffer.getInt());
-        return new StoredEvent(id, stream, version, position, type, data, metadata, micros);
+        List<String> tags = List.of();
+        if (format == FORMAT) {
+            int count = Short.toUnsignedInt(buffer.getShort());
+            if (count > 0) {
+                String[] read = new String[count];
+                for (int i = 0; i < count; i++) {
+                    read[i] = string(buffer, Short.toUnsignedInt(buffer.getShort()));
+                }
+                tags = List.of(read);
+            }
+        }
+        return new StoredEvent(id, stream, version, position, type, data, metadata, micros, tags);
     }
 
     private static String string(ByteBuffer buffer, int length) {

@@ -83,6 +83,20 @@ public interface EventStorage extends AutoCloseable {
     List<StoredEvent> readStream(String stream, long fromVersion, ReadDirection direction, int maxCount,
             long maxBytes);
 
+    /**
+     * Reads one page of the global log's events that match the query, in position order from {@code fromPosition}
+     * (inclusive; -1: the first event forward, the last backward), through the engine's tag and type indexes.
+     * Returns at most {@code maxCount} events and stops before exceeding {@code maxBytes}, but always returns at
+     * least one event when one matches.
+     */
+    QueryPage readQuery(EventQuery query, long fromPosition, ReadDirection direction, int maxCount, long maxBytes);
+
+    /**
+     * The position of the first stored event after position {@code after} (-1: any) that matches the query, or
+     * -1 when there is none: what decides an append's condition.
+     */
+    long firstMatch(EventQuery query, long after);
+
     /** Releases the engine's resources; pending writes are not the engine's concern. */
     @Override
     void close();

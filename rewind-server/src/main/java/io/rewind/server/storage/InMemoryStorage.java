@@ -33,6 +33,9 @@ public final class InMemoryStorage implements EventStorage {
     private final List<StoredEvent> log = new ArrayList<>();
     private final Map<String, PositionList> streams = new HashMap<>();
     private final Map<UUID, EventLocation> ids = new HashMap<>();
+    /** Positions of the events that carry each tag, and of the events of each type: the query indexes. */
+    private final Map<String, PositionList> tags = new HashMap<>();
+    private final Map<String, PositionList> types = new HashMap<>();
 
     /** An unbounded store. */
     public InMemoryStorage() {
@@ -123,6 +126,10 @@ public final class InMemoryStorage implements EventStorage {
                 log.add(event);
                 streams.computeIfAbsent(event.stream(), s -> new PositionList()).add(event.globalPosition());
                 ids.put(event.eventId(), event.location());
+                for (String tag : event.tags()) {
+                    tags.computeIfAbsent(tag, t -> new PositionList()).add(event.globalPosition());
+                }
+                types.computeIfAbsent(event.type(), t -> new PositionList()).add(event.globalPosition());
             }
             bytes += added;
         } finally {
@@ -188,6 +195,41 @@ public final class InMemoryStorage implements EventStorage {
             lock.readLock().unlock();
         }
         return page.events();
+    }
+
+    @Override
+    public QueryPage readQuery(EventQuery query, long fromPosition, ReadDirection direction, int maxCount,
+            long maxBytes) {
+        lock.readLock().lock();
+        try {
+            return PositionCursor.readPage(cursor(query, direction), fromPosition, direction, log.size(),
+                    new PageBudget(maxCount, maxBytes), position -> log.get((int) (long) position));
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    @Override
+    public long firstMatch(EventQuery query, long after) {
+        lock.readLock().lock();
+        try {
+            return cursor(query, ReadDirection.FORWARD).seek(after + 1);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** The caller holds the read lock. */
+    private PositionCursor cursor(EventQuery query, ReadDirection direction) {
+        boolean forward = direction == ReadDirection.FORWARD;
+        return PositionCursor.of(query, direction, log.size(), tag -> postings(tags, tag, forward),
+                type -> postings(types, type, forward));
+    }
+
+    private static PositionCursor postings(Map<String, PositionList> index, String key, boolean forward) {
+        PositionList positions = index.get(key);
+        return positions == null ? target -> PositionCursor.NONE
+                : new PositionCursor.Sorted(positions.values, positions.size, forward);
     }
 
     /** A backward read from past the end starts at the last element. */

@@ -53,6 +53,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code streams}: stream name, NUL, version → global position;</li>
  *   <li>{@code heads}: stream name → version of its last event, so heads are known without scanning;</li>
  *   <li>{@code ids}: event id → global position, stream version and stream (idempotency, lookup by id);</li>
+ *   <li>{@code tags}: tag, global position → nothing: the events that carry each tag (reads by query);</li>
+ *   <li>{@code types}: event type, global position → nothing: the events of each type;</li>
  *   <li>{@code default}: metadata, e.g. the stream count.</li>
  * </ul>
  */
@@ -73,6 +75,13 @@ public final class RocksDbStorage implements EventStorage {
     /** The Raft term and index of the newest replicated log entry applied to the store. */
     private static final byte[] REPLICATED_KEY = "replicated_term_index".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] PROBE_KEY = "write_probe".getBytes(StandardCharsets.US_ASCII);
+    /**
+     * Present once the tag and type indexes cover every event: a store of an earlier Rewind lacks them and gets
+     * them at its first start ({@link #buildIndexes}). While they are built, the global position up to which they
+     * are is kept under {@link #INDEXED_UP_TO_KEY}, so that a build cut short goes on where it stopped.
+     */
+    private static final byte[] INDEXES_KEY = "indexes_complete".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] INDEXED_UP_TO_KEY = "indexes_built_below".getBytes(StandardCharsets.US_ASCII);
     /** The most write-ahead log kept; a restart needs about this much free space to replay it. */
     public static final long MAX_WAL_BYTES = 256L << 20;
     private static final long REOPEN_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
@@ -129,6 +138,18 @@ public final class RocksDbStorage implements EventStorage {
 
         ColumnFamilyHandle ids() {
             return handles.get(4);
+        }
+
+        ColumnFamilyHandle tags() {
+            return handles.get(5);
+        }
+
+        ColumnFamilyHandle types() {
+            return handles.get(6);
+        }
+
+        boolean hasIndexes() {
+            return handles.size() > 6;
         }
 
         void close() {
@@ -188,7 +209,9 @@ public final class RocksDbStorage implements EventStorage {
                 new ColumnFamilyDescriptor(bytes("events"), eventOptions),
                 new ColumnFamilyDescriptor(bytes("streams"), lookupOptions),
                 new ColumnFamilyDescriptor(bytes("heads"), lookupOptions),
-                new ColumnFamilyDescriptor(bytes("ids"), idOptions));
+                new ColumnFamilyDescriptor(bytes("ids"), idOptions),
+                new ColumnFamilyDescriptor(bytes("tags"), lookupOptions),
+                new ColumnFamilyDescriptor(bytes("types"), lookupOptions));
         syncWrites = own(new WriteOptions().setSync(true));
         bufferedWrites = own(new WriteOptions().setSync(false));
     }
@@ -234,8 +257,15 @@ public final class RocksDbStorage implements EventStorage {
         storage.readOnly = true;
         try {
             List<ColumnFamilyHandle> handles = new ArrayList<>();
-            storage.db = new Db(RocksDB.openReadOnly(storage.dbOptions, directory.toString(), storage.descriptors,
-                    handles), handles);
+            // A store of an earlier Rewind has no index families yet, and a read-only open cannot create them.
+            List<byte[]> existing;
+            try (org.rocksdb.Options options = new org.rocksdb.Options()) {
+                existing = RocksDB.listColumnFamilies(options, directory.toString());
+            }
+            List<ColumnFamilyDescriptor> present = storage.descriptors.stream()
+                    .filter(d -> existing.stream().anyMatch(name -> Arrays.equals(name, d.getName()))).toList();
+            storage.db = new Db(RocksDB.openReadOnly(storage.dbOptions, directory.toString(), present, handles),
+                    handles);
             // The checker names a damaged newest event itself, with everything else it finds.
             storage.recover(false);
         } catch (RocksDBException e) {
@@ -312,6 +342,7 @@ public final class RocksDbStorage implements EventStorage {
         long opened = System.nanoTime();
         UUID id = checkIdentity(store);
         recover();
+        buildIndexes(create);
         log.info("Recovered {} events in {} streams from store {} in {} in {} ms (RocksDB open {} ms)", nextPosition,
                 streamCount, id, directory, (System.nanoTime() - started) / 1_000_000,
                 (opened - started) / 1_000_000);
@@ -596,6 +627,7 @@ public final class RocksDbStorage implements EventStorage {
                 write.put(open.streams(), EventCodec.streamKey(EventCodec.streamPrefix(stream), event.streamVersion()),
                         positionKey);
                 write.put(open.ids(), EventCodec.uuidKey(event.eventId()), EventCodec.encodeLocation(event, stream));
+                putIndexEntries(write, open, event, positionKey);
                 lastVersions.put(event.stream(), event.streamVersion());
                 if (event.streamVersion() == 0) {
                     newStreams++;
@@ -713,6 +745,7 @@ public final class RocksDbStorage implements EventStorage {
             db.rocks().put(db.meta(), syncWrites, STORE_ID_KEY, store.storeId().toString()
                     .getBytes(StandardCharsets.US_ASCII));
             recover();
+            buildIndexes(false);
             StoreBackup.deleteRecursively(replaced);
             writeFailure = null;
         } catch (IOException | RocksDBException e) {
@@ -747,6 +780,199 @@ public final class RocksDbStorage implements EventStorage {
         } else if (writer != current) {
             throw new IllegalStateException("RocksDbStorage.append called from " + current.getName()
                     + " but the writer thread is " + writer.getName());
+        }
+    }
+
+    private static final byte[] EMPTY = new byte[0];
+
+    /** The event's tag and type index entries, into the batch that writes it. */
+    private static void putIndexEntries(WriteBatch write, Db open, StoredEvent event, byte[] positionKey)
+            throws RocksDBException {
+        for (String tag : event.tags()) {
+            write.put(open.tags(), indexKey(EventCodec.indexPrefix(tag), positionKey), EMPTY);
+        }
+        write.put(open.types(), indexKey(EventCodec.indexPrefix(event.type()), positionKey), EMPTY);
+    }
+
+    private static byte[] indexKey(byte[] prefix, byte[] positionKey) {
+        byte[] key = Arrays.copyOf(prefix, prefix.length + positionKey.length);
+        System.arraycopy(positionKey, 0, key, prefix.length, positionKey.length);
+        return key;
+    }
+
+    /**
+     * Gives a store of an earlier Rewind its tag and type indexes, reading every event once, in batches that also
+     * record how far they got: a start cut short goes on from there. Logs its progress every few seconds. A new
+     * store is marked complete at once.
+     */
+    private void buildIndexes(boolean created) {
+        try {
+            if (db.rocks().get(db.meta(), INDEXES_KEY) != null) {
+                return;
+            }
+            if (created || nextPosition == 0) {
+                db.rocks().put(db.meta(), syncWrites, INDEXES_KEY, EMPTY);
+                return;
+            }
+            byte[] progress = db.rocks().get(db.meta(), INDEXED_UP_TO_KEY);
+            long from = progress == null ? 0 : EventCodec.readLong(progress);
+            long total = nextPosition;
+            log.info("Building the tag and type indexes of the store in {} (written by an earlier Rewind): {} events"
+                    + " to index{}", directory, total - from, from > 0 ? ", going on from position " + from : "");
+            long started = System.nanoTime();
+            long lastReport = started;
+            long position = from;
+            try (RocksIterator it = db.rocks().newIterator(db.events())) {
+                it.seek(EventCodec.longKey(from));
+                while (it.isValid()) {
+                    try (WriteBatch batch = new WriteBatch()) {
+                        int inBatch = 0;
+                        while (it.isValid() && inBatch < 10_000) {
+                            byte[] key = it.key();
+                            position = EventCodec.readLong(key);
+                            putIndexEntries(batch, db, EventCodec.decodeEvent(position, it.value()), key);
+                            inBatch++;
+                            it.next();
+                        }
+                        it.status();
+                        batch.put(db.meta(), INDEXED_UP_TO_KEY, EventCodec.longKey(position + 1));
+                        db.rocks().write(bufferedWrites, batch);
+                    }
+                    if (System.nanoTime() - lastReport > TimeUnit.SECONDS.toNanos(OPEN_PROGRESS_SECONDS)) {
+                        lastReport = System.nanoTime();
+                        log.info("Building the tag and type indexes of the store in {}: {} of {} events ({}%)",
+                                directory, position + 1, total, (position + 1) * 100 / Math.max(total, 1));
+                    }
+                }
+            }
+            try (WriteBatch done = new WriteBatch()) {
+                done.put(db.meta(), INDEXES_KEY, EMPTY);
+                done.delete(db.meta(), INDEXED_UP_TO_KEY);
+                db.rocks().write(syncWrites, done);
+            }
+            log.info("Built the tag and type indexes of {} events in {} ms", total - from,
+                    (System.nanoTime() - started) / 1_000_000);
+        } catch (RocksDBException e) {
+            throw new StorageException("cannot build the tag and type indexes of the store in " + directory + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public QueryPage readQuery(EventQuery query, long fromPosition, ReadDirection direction, int maxCount,
+            long maxBytes) {
+        PageBudget page = new PageBudget(maxCount, maxBytes);
+        lock.readLock().lock();
+        try (QueryRead read = new QueryRead(open(), direction)) {
+            ValueReader values = new ValueReader();
+            return PositionCursor.readPage(read.cursor(query), fromPosition, direction, read.limit, page,
+                    position -> read.event(position, values));
+        } catch (RocksDBException e) {
+            throw new StorageException("cannot read the events matching " + query + " from position " + fromPosition
+                    + " (data directory " + directory + "): " + e.getMessage(), e);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    @Override
+    public long firstMatch(EventQuery query, long after) {
+        lock.readLock().lock();
+        try (QueryRead read = new QueryRead(open(), ReadDirection.FORWARD)) {
+            return read.cursor(query).seek(after + 1);
+        } catch (RocksDBException e) {
+            throw new StorageException("cannot look for events matching " + query + " after position " + after
+                    + " (data directory " + directory + "): " + e.getMessage(), e);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /**
+     * One read by query: a snapshot, so that the indexes and the events agree, and the iterators of its index
+     * cursors, closed with it.
+     */
+    private final class QueryRead implements AutoCloseable {
+        private final Db open;
+        private final boolean forward;
+        private final org.rocksdb.Snapshot snapshot;
+        private final ReadOptions options;
+        private final List<RocksIterator> iterators = new ArrayList<>();
+        /** The events stored when the snapshot was taken. */
+        final long limit;
+        private RocksIterator events;
+
+        QueryRead(Db open, ReadDirection direction) {
+            if (!open.hasIndexes()) {
+                throw new StorageException("the store in " + directory + " is open read-only without its indexes;"
+                        + " start a server on it once to build them");
+            }
+            this.open = open;
+            this.forward = direction == ReadDirection.FORWARD;
+            // The position is read before the snapshot is taken: every event below it is in the snapshot.
+            this.limit = nextPosition;
+            this.snapshot = open.rocks().getSnapshot();
+            this.options = new ReadOptions().setSnapshot(snapshot).setVerifyChecksums(true);
+        }
+
+        PositionCursor cursor(EventQuery query) {
+            return PositionCursor.of(query, forward ? ReadDirection.FORWARD : ReadDirection.BACKWARD, limit,
+                    tag -> postings(open.tags(), tag), type -> postings(open.types(), type));
+        }
+
+        private PositionCursor postings(ColumnFamilyHandle family, String name) {
+            RocksIterator it = open.rocks().newIterator(family, options);
+            iterators.add(it);
+            byte[] prefix = EventCodec.indexPrefix(name);
+            byte[] key = new byte[prefix.length + Long.BYTES];
+            return target -> {
+                byte[] seekKey = EventCodec.indexKey(prefix, target);
+                if (forward) {
+                    it.seek(seekKey);
+                } else {
+                    it.seekForPrev(seekKey);
+                }
+                if (!it.isValid()) {
+                    checkStatus(it);
+                    return PositionCursor.NONE;
+                }
+                int length = it.key(key);
+                if (length != key.length || !Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length)) {
+                    return PositionCursor.NONE;
+                }
+                return ByteBuffer.wrap(key, prefix.length, Long.BYTES).getLong();
+            };
+        }
+
+        StoredEvent event(long position, ValueReader values) {
+            if (events == null) {
+                events = open.rocks().newIterator(open.events(), options);
+                iterators.add(events);
+            }
+            byte[] key = EventCodec.longKey(position);
+            events.seek(key);
+            if (!events.isValid() || !Arrays.equals(events.key(), key)) {
+                checkStatus(events);
+                throw new StorageException("the index names position " + position + " but no event is stored there"
+                        + " (data directory " + directory + ")");
+            }
+            return EventCodec.decodeEvent(position, values.read(events));
+        }
+
+        private void checkStatus(RocksIterator it) {
+            try {
+                it.status();
+            } catch (RocksDBException e) {
+                throw new StorageException("cannot read an index of the store in " + directory + ": "
+                        + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public void close() throws RocksDBException {
+            iterators.forEach(RocksIterator::close);
+            options.close();
+            open.rocks().releaseSnapshot(snapshot);
         }
     }
 

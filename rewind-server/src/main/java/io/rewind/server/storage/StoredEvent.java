@@ -1,8 +1,13 @@
 package io.rewind.server.storage;
 
+import java.util.List;
 import java.util.UUID;
 
-/** An event as stored: its identity, its place in its stream and in the global log, and its payload. */
+/**
+ * An event as stored: its identity, its place in its stream and in the global log, its payload and its tags.
+ *
+ * @param tags what the event is about (e.g. "course:c1"), for queries and append conditions; never null
+ */
 public record StoredEvent(
         UUID eventId,
         String stream,
@@ -11,11 +16,26 @@ public record StoredEvent(
         String type,
         byte[] data,
         byte[] metadata,
-        long commitTimestampMicros) {
+        long commitTimestampMicros,
+        List<String> tags) {
+
+    public StoredEvent {
+        tags = List.copyOf(tags);
+    }
+
+    /** An event without tags. */
+    public StoredEvent(UUID eventId, String stream, long streamVersion, long globalPosition, String type, byte[] data,
+            byte[] metadata, long commitTimestampMicros) {
+        this(eventId, stream, streamVersion, globalPosition, type, data, metadata, commitTimestampMicros, List.of());
+    }
 
     /** Bytes this event counts against a read page's byte budget. */
     public long payloadSize() {
-        return (long) stream.length() + type.length() + data.length + metadata.length;
+        long size = (long) stream.length() + type.length() + data.length + metadata.length;
+        for (String tag : tags) {
+            size += tag.length();
+        }
+        return size;
     }
 
     public EventLocation location() {

@@ -4,6 +4,11 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
 import io.rewind.protocol.v1.AppendRequest;
 import io.rewind.protocol.v1.AppendResponse;
+import io.rewind.protocol.v1.ConditionFailed;
+import io.rewind.protocol.v1.Query;
+import io.rewind.protocol.v1.QueryItem;
+import io.rewind.protocol.v1.StreamAppend;
+import io.rewind.protocol.v1.StreamAppendResult;
 import io.rewind.protocol.v1.Error;
 import io.rewind.protocol.v1.EventRecord;
 import io.rewind.protocol.v1.NewEvent;
@@ -12,12 +17,15 @@ import io.rewind.protocol.v1.Response;
 import io.rewind.protocol.v1.WireFormat;
 import io.rewind.protocol.v1.WrongExpectedVersion;
 import io.rewind.server.core.AppendCommand;
+import io.rewind.server.core.AppendCondition;
 import io.rewind.server.core.AppendResult;
 import io.rewind.server.core.ErrorCode;
 import io.rewind.server.core.ExpectedVersion;
 import io.rewind.server.core.ProposedEvent;
 import io.rewind.server.core.RequestError;
 import io.rewind.server.core.RequestException;
+import io.rewind.server.core.StreamPart;
+import io.rewind.server.storage.EventQuery;
 import io.rewind.server.storage.StoredEvent;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,27 +39,85 @@ public final class ProtoCodec {
 
     /** An append request as the server checks it; throws INVALID_REQUEST naming what is wrong. */
     public static AppendCommand toCommand(AppendRequest request) {
-        List<ProposedEvent> events = new ArrayList<>(request.getEventsCount());
-        for (int i = 0; i < request.getEventsCount(); i++) {
-            NewEvent event = request.getEvents(i);
-            events.add(new ProposedEvent(toUuid(event.getEventId(), i, request.getStream()), event.getType(),
-                    bytes(event.getData()), bytes(event.getMetadata())));
+        List<StreamPart> parts = new ArrayList<>(1 + request.getMoreStreamsCount());
+        parts.add(toPart(request.getStream(), request.getExpectedVersion(), request.getEventsList()));
+        for (StreamAppend more : request.getMoreStreamsList()) {
+            parts.add(toPart(more.getStream(), more.getExpectedVersion(), more.getEventsList()));
         }
-        return new AppendCommand(request.getStream(), toExpectedVersion(request), events);
+        AppendCondition condition = null;
+        if (request.hasCondition()) {
+            io.rewind.protocol.v1.AppendCondition wire = request.getCondition();
+            condition = new AppendCondition(toQuery(wire.getFailIfEventsMatch()), wire.hasAfter() ? wire.getAfter() : -1);
+            if (wire.hasAfter() && wire.getAfter() < 0) {
+                throw RequestException.of(ErrorCode.INVALID_REQUEST, "the condition of the append to stream '"
+                        + request.getStream() + "' has after = " + wire.getAfter()
+                        + "; a position is >= 0 (leave it unset for none)");
+            }
+        }
+        return new AppendCommand(parts, condition);
+    }
+
+    private static StreamPart toPart(String stream, io.rewind.protocol.v1.ExpectedVersion expected,
+            List<NewEvent> wireEvents) {
+        List<ProposedEvent> events = new ArrayList<>(wireEvents.size());
+        for (int i = 0; i < wireEvents.size(); i++) {
+            NewEvent event = wireEvents.get(i);
+            events.add(new ProposedEvent(toUuid(event.getEventId(), i, stream), event.getType(),
+                    bytes(event.getData()), bytes(event.getMetadata()),
+                    event.getTagsCount() == 0 ? List.of() : event.getTagsList()));
+        }
+        return new StreamPart(stream, toExpectedVersion(stream, expected), events);
+    }
+
+    /** A query as the storage reads it. */
+    public static EventQuery toQuery(Query query) {
+        List<EventQuery.Item> items = new ArrayList<>(query.getItemsCount());
+        for (QueryItem item : query.getItemsList()) {
+            items.add(new EventQuery.Item(item.getTypesList(), item.getTagsList()));
+        }
+        return new EventQuery(items);
+    }
+
+    private static Query toProto(EventQuery query) {
+        Query.Builder wire = Query.newBuilder();
+        for (EventQuery.Item item : query.items()) {
+            wire.addItems(QueryItem.newBuilder().addAllTypes(item.types()).addAllTags(item.tags()));
+        }
+        return wire.build();
     }
 
     /** The command as a request, event ids included: what a replicated log entry carries. */
     public static AppendRequest toRequest(AppendCommand command) {
-        AppendRequest.Builder request = AppendRequest.newBuilder().setStream(command.stream())
-                .setExpectedVersion(toProto(command.expectedVersion()));
-        for (ProposedEvent event : command.events()) {
-            request.addEvents(WireFormat.newEvent(event.eventId(), event.type(), event.data(), event.metadata()));
+        StreamPart first = command.parts().get(0);
+        AppendRequest.Builder request = AppendRequest.newBuilder().setStream(first.stream())
+                .setExpectedVersion(toProto(first.expectedVersion()));
+        for (ProposedEvent event : first.events()) {
+            request.addEvents(toProto(event));
+        }
+        for (StreamPart part : command.parts().subList(1, command.parts().size())) {
+            StreamAppend.Builder more = request.addMoreStreamsBuilder().setStream(part.stream())
+                    .setExpectedVersion(toProto(part.expectedVersion()));
+            for (ProposedEvent event : part.events()) {
+                more.addEvents(toProto(event));
+            }
+        }
+        if (command.condition() != null) {
+            io.rewind.protocol.v1.AppendCondition.Builder condition = io.rewind.protocol.v1.AppendCondition
+                    .newBuilder().setFailIfEventsMatch(toProto(command.condition().failIfEventsMatch()));
+            if (command.condition().after() >= 0) {
+                condition.setAfter(command.condition().after());
+            }
+            request.setCondition(condition);
         }
         return request.build();
     }
 
-    private static ExpectedVersion toExpectedVersion(AppendRequest request) {
-        io.rewind.protocol.v1.ExpectedVersion expected = request.getExpectedVersion();
+    private static NewEvent toProto(ProposedEvent event) {
+        NewEvent wire = WireFormat.newEvent(event.eventId(), event.type(), event.data(), event.metadata());
+        return event.tags().isEmpty() ? wire : wire.toBuilder().addAllTags(event.tags()).build();
+    }
+
+    private static ExpectedVersion toExpectedVersion(String stream, io.rewind.protocol.v1.ExpectedVersion expected) {
         return switch (expected.getKindCase()) {
             case ANY, KIND_NOT_SET -> ExpectedVersion.ANY;
             case NO_STREAM -> ExpectedVersion.NO_STREAM;
@@ -59,7 +125,7 @@ public final class ProtoCodec {
             case EXACT -> {
                 if (expected.getExact() < 0) {
                     throw RequestException.of(ErrorCode.INVALID_REQUEST, "exact expected version must be >= 0, got "
-                            + expected.getExact() + " (stream '" + request.getStream() + "')");
+                            + expected.getExact() + " (stream '" + stream + "')");
                 }
                 yield new ExpectedVersion.Exact(expected.getExact());
             }
@@ -105,14 +171,23 @@ public final class ProtoCodec {
                 .setData(UnsafeByteOperations.unsafeWrap(event.data()))
                 .setMetadata(UnsafeByteOperations.unsafeWrap(event.metadata()))
                 .setCommitTimestampMicros(event.commitTimestampMicros())
+                .addAllTags(event.tags())
                 .build();
     }
 
     static Response toResponse(long requestId, AppendResult result) {
-        return Response.newBuilder().setRequestId(requestId).setAppend(AppendResponse.newBuilder()
+        AppendResponse.Builder append = AppendResponse.newBuilder()
                 .setFirstPosition(result.firstPosition())
                 .setLastPosition(result.lastPosition())
-                .setNextExpectedVersion(result.lastVersion())).build();
+                .setNextExpectedVersion(result.lastVersion());
+        if (!result.streams().isEmpty()) {
+            for (AppendResult.StreamResult stream : result.streams()) {
+                append.addStreams(StreamAppendResult.newBuilder().setStream(stream.stream())
+                        .setFirstPosition(stream.firstPosition()).setLastPosition(stream.lastPosition())
+                        .setNextExpectedVersion(stream.lastVersion()));
+            }
+        }
+        return Response.newBuilder().setRequestId(requestId).setAppend(append).build();
     }
 
     static Response toResponse(long requestId, RequestError error) {
@@ -122,6 +197,9 @@ public final class ProtoCodec {
                     .setStream(error.conflict().stream())
                     .setExpected(toProto(error.conflict().expected()))
                     .setActualVersion(error.conflict().actualVersion()));
+        }
+        if (error.code() == ErrorCode.CONDITION_FAILED) {
+            builder.setConditionFailed(ConditionFailed.newBuilder().setPosition(error.matchingPosition()));
         }
         if (error.leader() != null) {
             builder.setNotLeader(NotLeader.newBuilder().setLeaderId(error.leader().id())
@@ -144,6 +222,7 @@ public final class ProtoCodec {
             case INTERNAL -> io.rewind.protocol.v1.ErrorCode.INTERNAL;
             case NOT_LEADER -> io.rewind.protocol.v1.ErrorCode.NOT_LEADER;
             case PERMISSION_DENIED -> io.rewind.protocol.v1.ErrorCode.PERMISSION_DENIED;
+            case CONDITION_FAILED -> io.rewind.protocol.v1.ErrorCode.CONDITION_FAILED;
         };
     }
 }

@@ -15,9 +15,12 @@ import io.rewind.server.core.ErrorCode;
 import io.rewind.server.core.Limits;
 import io.rewind.server.core.RequestException;
 import io.rewind.server.core.StreamNames;
+import io.rewind.server.core.StreamPart;
 import io.rewind.server.http.ServerMetrics;
 import io.rewind.server.security.AccessControl;
+import io.rewind.server.storage.EventQuery;
 import io.rewind.server.storage.EventStorage;
+import io.rewind.server.storage.QueryPage;
 import io.rewind.server.storage.ReadDirection;
 import io.rewind.server.storage.StoredEvent;
 import java.util.ArrayDeque;
@@ -117,8 +120,9 @@ final class RequestHandler implements RouterEndpoint.FrameHandler {
             };
         } catch (RequestException e) {
             if (e.error().code() == ErrorCode.PERMISSION_DENIED) {
-                metrics.denied(request.getOperationCase() == Request.OperationCase.READ
-                        && request.getRead().getSourceCase() == ReadRequest.SourceCase.ALL ? "read_all"
+                boolean read = request.getOperationCase() == Request.OperationCase.READ;
+                metrics.denied(read && request.getRead().getSourceCase() == ReadRequest.SourceCase.ALL ? "read_all"
+                        : read && request.getRead().getSourceCase() == ReadRequest.SourceCase.QUERY ? "read_query"
                         : request.getOperationCase().name().toLowerCase(java.util.Locale.ROOT));
             }
             return ProtoCodec.toResponse(id, e.error());
@@ -131,7 +135,13 @@ final class RequestHandler implements RouterEndpoint.FrameHandler {
     private Response append(Request request, byte[][] envelope, String key) {
         AppendCommand command = ProtoCodec.toCommand(request.getAppend());
         validator.validate(command);
-        access.checkWrite(key, command.stream());
+        for (StreamPart part : command.parts()) {
+            access.checkWrite(key, part.stream());
+        }
+        if (command.condition() != null) {
+            // Its answer (the position of a matching event) tells of events in every stream.
+            access.checkReadAll(key, "append with a condition");
+        }
         if (!writer.submit(command, new ReplyTo(envelope, request.getRequestId(), false, System.nanoTime()))) {
             return ProtoCodec.error(request.getRequestId(), ErrorCode.UNAVAILABLE,
                     "the server is overloaded or shutting down (" + writer.queued()
@@ -221,7 +231,9 @@ final class RequestHandler implements RouterEndpoint.FrameHandler {
                 access.checkRead(key, read.getStream());
             }
             case ALL -> access.checkReadAll(key, "read the global log");
-            default -> throw RequestException.of(ErrorCode.INVALID_REQUEST, "read has no source: set stream or all");
+            case QUERY -> access.checkReadAll(key, "read by query");
+            default -> throw RequestException.of(ErrorCode.INVALID_REQUEST,
+                    "read has no source: set stream, all or query");
         }
     }
 
@@ -241,6 +253,13 @@ final class RequestHandler implements RouterEndpoint.FrameHandler {
         long from = read.hasFrom() ? read.getFrom() : forward ? 0 : Long.MAX_VALUE;
         List<StoredEvent> events;
         long head;
+        if (read.getSourceCase() == ReadRequest.SourceCase.QUERY) {
+            EventQuery query = ProtoCodec.toQuery(read.getQuery());
+            validator.validate(query, "the read");
+            QueryPage page = storage.readQuery(query, read.hasFrom() ? read.getFrom() : -1, direction, count,
+                    limits.maxReadBytes());
+            return readReply(id, page.events(), page.nextFrom(), page.endReached());
+        }
         switch (read.getSourceCase()) {
             case STREAM -> {
                 String stream = read.getStream();
@@ -256,12 +275,7 @@ final class RequestHandler implements RouterEndpoint.FrameHandler {
                 head = storage.nextPosition() - 1;
             }
             default -> throw RequestException.of(ErrorCode.INVALID_REQUEST,
-                    "read has no source: set stream or all");
-        }
-        metrics.read(events.size());
-        ReadResponse.Builder reply = ReadResponse.newBuilder();
-        for (StoredEvent event : events) {
-            reply.addEvents(ProtoCodec.toRecord(event));
+                    "read has no source: set stream, all or query");
         }
         boolean isStream = read.getSourceCase() == ReadRequest.SourceCase.STREAM;
         long next;
@@ -272,7 +286,16 @@ final class RequestHandler implements RouterEndpoint.FrameHandler {
             long lastPosition = isStream ? last.streamVersion() : last.globalPosition();
             next = forward ? lastPosition + 1 : lastPosition - 1;
         }
-        reply.setNextFrom(next).setEndReached(forward ? next > head : next < 0);
+        return readReply(id, events, next, forward ? next > head : next < 0);
+    }
+
+    private Response readReply(long id, List<StoredEvent> events, long next, boolean endReached) {
+        metrics.read(events.size());
+        ReadResponse.Builder reply = ReadResponse.newBuilder();
+        for (StoredEvent event : events) {
+            reply.addEvents(ProtoCodec.toRecord(event));
+        }
+        reply.setNextFrom(next).setEndReached(endReached);
         return Response.newBuilder().setRequestId(id).setRead(reply).build();
     }
 

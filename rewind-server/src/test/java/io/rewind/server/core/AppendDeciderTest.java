@@ -2,6 +2,7 @@ package io.rewind.server.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.rewind.server.storage.EventQuery;
 import io.rewind.server.storage.InMemoryStorage;
 import io.rewind.server.storage.RocksDbStorage;
 import io.rewind.server.storage.StoredEvent;
@@ -58,21 +59,38 @@ class AppendDeciderTest {
         }
     }
 
-    /** An append to one of a few streams: new events, a retry of an earlier one's ids, or an exact version. */
+    /**
+     * An append to one of a few streams: new events, a retry of an earlier one's ids, or an exact version; with
+     * tags, sometimes a second stream, sometimes a condition on a tag.
+     */
     private static AppendCommand randomCommand(SplittableRandom random, List<UUID> used) {
-        String stream = "s" + random.nextInt(5);
-        ExpectedVersion expected = switch (random.nextInt(4)) {
+        int first = random.nextInt(5);
+        List<StreamPart> parts = new ArrayList<>();
+        parts.add(new StreamPart("s" + first, randomExpected(random), List.of(randomEvent(random, used, true))));
+        if (random.nextInt(5) == 0) {
+            parts.add(new StreamPart("s" + (first + 1 + random.nextInt(4)) % 5, randomExpected(random),
+                    List.of(randomEvent(random, used, false))));
+        }
+        AppendCondition condition = random.nextInt(4) != 0 ? null : new AppendCondition(new EventQuery(List.of(
+                new EventQuery.Item(List.of(), List.of("k" + random.nextInt(4))))), random.nextInt(200) - 1);
+        return new AppendCommand(parts, condition);
+    }
+
+    private static ExpectedVersion randomExpected(SplittableRandom random) {
+        return switch (random.nextInt(4)) {
             case 0 -> ExpectedVersion.NO_STREAM;
             case 1 -> new ExpectedVersion.Exact(random.nextInt(20));
             default -> ExpectedVersion.ANY;
         };
-        List<ProposedEvent> events = new ArrayList<>();
-        boolean retry = !used.isEmpty() && random.nextInt(5) == 0;
+    }
+
+    private static ProposedEvent randomEvent(SplittableRandom random, List<UUID> used, boolean mayRetry) {
+        boolean retry = mayRetry && !used.isEmpty() && random.nextInt(5) == 0;
         UUID id = retry ? used.get(random.nextInt(used.size())) : new UUID(random.nextLong(), random.nextLong());
         if (!retry) {
             used.add(id);
         }
-        events.add(new ProposedEvent(id, "T", ("data " + id).getBytes(StandardCharsets.UTF_8), new byte[0]));
-        return new AppendCommand(stream, expected, events);
+        List<String> tags = random.nextBoolean() ? List.of() : List.of("k" + random.nextInt(4));
+        return new ProposedEvent(id, "T", ("data " + id).getBytes(StandardCharsets.UTF_8), new byte[0], tags);
     }
 }

@@ -3,7 +3,9 @@ package io.rewind.server.core;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.rewind.server.storage.EventLocation;
+import io.rewind.server.storage.EventQuery;
 import io.rewind.server.storage.EventStorage;
+import io.rewind.server.storage.QueryPage;
 import io.rewind.server.storage.InMemoryStorage;
 import io.rewind.server.storage.ReadDirection;
 import io.rewind.server.storage.StorageException;
@@ -296,6 +298,17 @@ class AppendWriterTest {
         @Override
         public void recoverWrites() {
             delegate.recoverWrites();
+        }
+
+        @Override
+        public QueryPage readQuery(EventQuery query, long fromPosition, ReadDirection direction, int maxCount,
+                long maxBytes) {
+            return delegate.readQuery(query, fromPosition, direction, maxCount, maxBytes);
+        }
+
+        @Override
+        public long firstMatch(EventQuery query, long after) {
+            return delegate.firstMatch(query, after);
         }
 
         @Override

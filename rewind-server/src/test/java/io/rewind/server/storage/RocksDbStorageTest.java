@@ -182,4 +182,50 @@ class RocksDbStorageTest extends EventStorageContract {
         other.join();
         assertThat(storage.nextPosition()).isEqualTo(1);
     }
+
+    /**
+     * A store written before tags existed: its events in the first format, no tag and type indexes. The first start
+     * builds the indexes; events read as before, without tags; new ones carry theirs.
+     */
+    @Test
+    void aStoreOfAnEarlierRewindGetsItsIndexesAtStart() throws Exception {
+        Path db = directory.resolve("db");
+        List<StoredEvent> old = appendRoundRobin(2_500, "x", "y", "z");
+        storage.close();
+        try (org.rocksdb.DBOptions options = new org.rocksdb.DBOptions();
+                org.rocksdb.ColumnFamilyOptions family = new org.rocksdb.ColumnFamilyOptions()) {
+            List<org.rocksdb.ColumnFamilyDescriptor> descriptors = new java.util.ArrayList<>();
+            for (String name : List.of("default", "events", "streams", "heads", "ids", "tags", "types")) {
+                descriptors.add(new org.rocksdb.ColumnFamilyDescriptor(name.getBytes(), family));
+            }
+            List<org.rocksdb.ColumnFamilyHandle> handles = new java.util.ArrayList<>();
+            try (org.rocksdb.RocksDB rocks = org.rocksdb.RocksDB.open(options, db.toString(), descriptors, handles)) {
+                for (StoredEvent event : old) {
+                    byte[] current = EventCodec.encodeEvent(event, event.stream().getBytes());
+                    byte[] first = java.util.Arrays.copyOf(current, current.length - 2);
+                    first[0] = 1;
+                    rocks.put(handles.get(1), EventCodec.longKey(event.globalPosition()), first);
+                }
+                rocks.delete(handles.get(0), "indexes_complete".getBytes());
+                rocks.dropColumnFamily(handles.get(5));
+                rocks.dropColumnFamily(handles.get(6));
+                handles.forEach(org.rocksdb.ColumnFamilyHandle::close);
+            }
+        }
+
+        storage = create();
+
+        EventQuery typeOne = new EventQuery(List.of(new EventQuery.Item(List.of("Type-1"), List.of())));
+        assertThat(storage.readQuery(typeOne, -1, ReadDirection.FORWARD, 10, 1 << 20).events())
+                .singleElement().usingRecursiveComparison().isEqualTo(old.get(1));
+        assertThat(storage.readAll(0, ReadDirection.FORWARD, 5_000, 1 << 30)).usingRecursiveFieldByFieldElementComparator()
+                .isEqualTo(old);
+        storage.append(List.of(tagged(2_500, "x", 834, "New", "fresh")), true);
+        storage.close();
+
+        storage = create();
+        assertThat(storage.readQuery(new EventQuery(List.of(new EventQuery.Item(List.of(), List.of("fresh")))), -1,
+                ReadDirection.BACKWARD, 10, 1 << 20).events()).extracting(StoredEvent::globalPosition)
+                .containsExactly(2_500L);
+    }
 }

@@ -22,7 +22,7 @@ class RequestHandlerTest {
     private static final byte[][] ENVELOPE = {{1, 2, 3}, {}};
     private final InMemoryStorage storage = new InMemoryStorage();
     private final AppendWriter<ReplyTo> writer = new AppendWriter<>(storage, true, 4, 10_000, outcomes -> { }, () -> { });
-    private final Limits limits = new Limits(255, 100, 3, 250, 50, 1 << 20);
+    private final Limits limits = new Limits(255, 100, 3, 250, 50, 1 << 20, 4, 20);
     private final RequestHandler handler = new RequestHandler(storage, writer, limits, "test",
             () -> "tcp://127.0.0.1:9091");
 
@@ -143,7 +143,7 @@ class RequestHandlerTest {
 
     @Test
     void aNameWithinTheConfiguredLimitPassesAndOneBeyondItDoesNot() {
-        RequestHandler strict = new RequestHandler(storage, writer, new Limits(8, 100, 3, 250, 50, 1 << 20), "test",
+        RequestHandler strict = new RequestHandler(storage, writer, new Limits(8, 100, 3, 250, 50, 1 << 20, 4, 20), "test",
                 () -> "tcp://127.0.0.1:9091");
         assertThat(strict.handle(append("12345678", event(1)).toByteArray(), ENVELOPE, null)).isNull();
         Response response = strict.handle(append("123456789", event(1)).toByteArray(), ENVELOPE, null);
