@@ -15,15 +15,22 @@ import java.util.UUID;
  * @param type     application-defined type, e.g. "OrderPlaced"
  * @param data     the payload, any bytes
  * @param metadata any bytes, e.g. correlation ids
+ * @param tags     what the event is about, for queries and append conditions, e.g. {@code Tags.of("course:c1")}
  */
-public record EventData(UUID eventId, String type, byte[] data, byte[] metadata) {
+public record EventData(UUID eventId, String type, byte[] data, byte[] metadata, Tags tags) {
     private static final byte[] NONE = new byte[0];
 
-    /** Rejects null type, data or metadata, and copies the arrays. */
+    /** Rejects null type, data, metadata or tags, and copies the arrays. */
     public EventData {
         Objects.requireNonNull(type, "type");
+        Objects.requireNonNull(tags, "tags");
         data = data.clone();
         metadata = metadata.length == 0 ? NONE : metadata.clone();
+    }
+
+    /** An event without tags. */
+    public EventData(UUID eventId, String type, byte[] data, byte[] metadata) {
+        this(eventId, type, data, metadata, Tags.none());
     }
 
     /** @return a copy of the data */
@@ -51,18 +58,18 @@ public record EventData(UUID eventId, String type, byte[] data, byte[] metadata)
     @Override
     public boolean equals(Object other) {
         return other instanceof EventData e && Objects.equals(eventId, e.eventId) && type.equals(e.type)
-                && Arrays.equals(data, e.data) && Arrays.equals(metadata, e.metadata);
+                && Arrays.equals(data, e.data) && Arrays.equals(metadata, e.metadata) && tags.equals(e.tags);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(eventId, type, Arrays.hashCode(data), Arrays.hashCode(metadata));
+        return Objects.hash(eventId, type, Arrays.hashCode(data), Arrays.hashCode(metadata), tags);
     }
 
     @Override
     public String toString() {
         return "EventData[" + type + ", id " + eventId + ", " + data.length + " bytes of data, " + metadata.length
-                + " of metadata]";
+                + " of metadata" + (tags.isEmpty() ? "" : ", tags " + tags) + "]";
     }
 
     /**
@@ -79,11 +86,21 @@ public record EventData(UUID eventId, String type, byte[] data, byte[] metadata)
 
     /** @return this event with another id ({@code null}: the server assigns one) */
     public EventData withId(UUID id) {
-        return new EventData(id, type, data, metadata);
+        return new EventData(id, type, data, metadata, tags);
     }
 
     /** @return this event with metadata */
     public EventData withMetadata(byte[] newMetadata) {
-        return new EventData(eventId, type, data, newMetadata);
+        return new EventData(eventId, type, data, newMetadata, tags);
+    }
+
+    /** @return this event with these tags (instead of its own) */
+    public EventData withTags(Tags newTags) {
+        return new EventData(eventId, type, data, metadata, newTags);
+    }
+
+    /** @return this event with these tags (instead of its own) */
+    public EventData withTags(String... newTags) {
+        return withTags(Tags.of(newTags));
     }
 }

@@ -14,6 +14,7 @@ import java.util.UUID;
  * @param streamVersion  zero-based, dense within the stream
  * @param globalPosition zero-based, dense across all streams, in commit order
  * @param committedAt    when the server committed it
+ * @param tags           what the event is about, as appended
  */
 public record RecordedEvent(
         UUID eventId,
@@ -23,7 +24,8 @@ public record RecordedEvent(
         String type,
         byte[] data,
         byte[] metadata,
-        Instant committedAt) {
+        Instant committedAt,
+        Tags tags) {
 
     /** Copies the arrays and rejects nulls. */
     public RecordedEvent {
@@ -33,6 +35,13 @@ public record RecordedEvent(
         data = data.clone();
         metadata = metadata.clone();
         Objects.requireNonNull(committedAt, "committedAt");
+        Objects.requireNonNull(tags, "tags");
+    }
+
+    /** An event without tags. */
+    public RecordedEvent(UUID eventId, String stream, long streamVersion, long globalPosition, String type,
+            byte[] data, byte[] metadata, Instant committedAt) {
+        this(eventId, stream, streamVersion, globalPosition, type, data, metadata, committedAt, Tags.none());
     }
 
     /** @return a copy of the data; {@link #dataBuffer()} reads it without copying */
@@ -67,19 +76,19 @@ public record RecordedEvent(
         return other instanceof RecordedEvent e && streamVersion == e.streamVersion
                 && globalPosition == e.globalPosition && eventId.equals(e.eventId) && stream.equals(e.stream)
                 && type.equals(e.type) && Arrays.equals(data, e.data) && Arrays.equals(metadata, e.metadata)
-                && committedAt.equals(e.committedAt);
+                && committedAt.equals(e.committedAt) && tags.equals(e.tags);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(eventId, stream, streamVersion, globalPosition, type, Arrays.hashCode(data),
-                Arrays.hashCode(metadata), committedAt);
+                Arrays.hashCode(metadata), committedAt, tags);
     }
 
     @Override
     public String toString() {
         return "RecordedEvent[" + stream + "@" + streamVersion + ", position " + globalPosition + ", " + type + ", id "
                 + eventId + ", " + data.length + " bytes of data, " + metadata.length + " of metadata, committed "
-                + committedAt + "]";
+                + committedAt + (tags.isEmpty() ? "" : ", tags " + tags) + "]";
     }
 }

@@ -6,6 +6,7 @@ import io.rewind.client.internal.CommandRouter;
 import io.rewind.client.internal.CurveClient;
 import io.rewind.client.internal.Endpoints;
 import io.rewind.protocol.v1.ReadResponse;
+import io.rewind.protocol.v1.Request;
 import io.rewind.protocol.v1.Response;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -99,15 +100,51 @@ public final class RewindClient implements AutoCloseable {
      */
     public CompletableFuture<AppendResult> appendAsync(String stream, ExpectedVersion expected,
             List<EventData> events) {
-        Objects.requireNonNull(stream, "stream");
-        Objects.requireNonNull(expected, "expected");
-        Objects.requireNonNull(events, "events");
+        return appendAsync(List.of(new StreamAppend(stream, expected, events)), null);
+    }
+
+    /**
+     * Appends events to a stream on a Dynamic Consistency Boundary condition: fails with
+     * {@link ConditionFailedException}, storing nothing, when an event matching the condition's query is stored
+     * after its position. Decided by the server at commit time, so two appends racing on the same condition never
+     * both succeed. Needs a key that reads every stream, when the server checks keys.
+     */
+    public CompletableFuture<AppendResult> appendAsync(String stream, ExpectedVersion expected,
+            AppendCondition condition, List<EventData> events) {
+        Objects.requireNonNull(condition, "condition");
+        return appendAsync(List.of(new StreamAppend(stream, expected, events)), condition);
+    }
+
+    /** Blocking form of {@link #appendAsync(String, ExpectedVersion, AppendCondition, List)}. */
+    public AppendResult append(String stream, ExpectedVersion expected, AppendCondition condition,
+            EventData... events) {
+        return await(appendAsync(stream, expected, condition, List.of(events)));
+    }
+
+    /**
+     * Appends to several streams at once, atomically: every stream's events are stored, with consecutive global
+     * positions in the order given, or none are (when any stream's expected version or the condition fails).
+     * {@link AppendResult#streams()} gives each stream's new version.
+     *
+     * @param condition a Dynamic Consistency Boundary condition over the whole append, or null for none
+     */
+    public CompletableFuture<AppendResult> appendAsync(List<StreamAppend> streams, AppendCondition condition) {
+        Objects.requireNonNull(streams, "streams");
+        if (streams.isEmpty()) {
+            throw new IllegalArgumentException("an append names at least one stream");
+        }
         if (connection.replicated()) {
             // A retry on another member must carry the same ids, so that an append that reached the log
             // before a failover is stored once: ids are chosen here, not by the server.
-            events = events.stream().map(e -> e.eventId() != null ? e : e.withId(UUID.randomUUID())).toList();
+            streams = streams.stream().map(part -> new StreamAppend(part.stream(), part.expected(), part.events()
+                    .stream().map(e -> e.eventId() != null ? e : e.withId(UUID.randomUUID())).toList())).toList();
         }
-        return connection.send(ClientCodec.append(stream, expected, events)).thenApply(ClientCodec::toAppendResult);
+        return connection.send(ClientCodec.append(streams, condition)).thenApply(ClientCodec::toAppendResult);
+    }
+
+    /** Blocking form of {@link #appendAsync(List, AppendCondition)}. */
+    public AppendResult append(List<StreamAppend> streams, AppendCondition condition) {
+        return await(appendAsync(streams, condition));
     }
 
     /** {@link #appendAsync(String, ExpectedVersion, List)} for a few events. */
@@ -138,6 +175,36 @@ public final class RewindClient implements AutoCloseable {
     /** Reads one page of the global log (all streams in global-position order). */
     public CompletableFuture<ReadPage> readAllPageAsync(ReadOptions options) {
         return readPageAsync(null, options, options.from());
+    }
+
+    /**
+     * Reads one page of the events of the global log that match the query, in position order (positions are
+     * global positions). The server reads its tag and type indexes: the work is in proportion to what matches.
+     * Needs a key that reads every stream, when the server checks keys.
+     */
+    public CompletableFuture<ReadPage> readQueryPageAsync(Query query, ReadOptions options) {
+        Objects.requireNonNull(query, "query");
+        return connection.send(ClientCodec.readQuery(query, options, options.from(), options.pageSize()))
+                .thenApply(response -> ClientCodec.toReadPage(response, null));
+    }
+
+    /** Blocking form of {@link #readQueryPageAsync}. */
+    public ReadPage readQueryPage(Query query, ReadOptions options) {
+        return await(readQueryPageAsync(query, options));
+    }
+
+    /** Reads the events that match the query lazily, page by page; see {@link #readStream(String, ReadOptions)}. */
+    public Stream<RecordedEvent> readQuery(Query query, ReadOptions options) {
+        Objects.requireNonNull(query, "query");
+        PagingIterator iterator = new PagingIterator(null, query, options);
+        iterator.awaitFirstPage();
+        return StreamSupport.stream(Spliterators.spliteratorUnknownSize(iterator,
+                Spliterator.ORDERED | Spliterator.NONNULL), false);
+    }
+
+    /** Reads every event that matches the query, oldest first. */
+    public Stream<RecordedEvent> readQuery(Query query) {
+        return readQuery(query, ReadOptions.forwards());
     }
 
     private CompletableFuture<ReadPage> readPageAsync(String stream, ReadOptions options, long from) {
@@ -173,7 +240,7 @@ public final class RewindClient implements AutoCloseable {
     }
 
     private Stream<RecordedEvent> paged(String stream, ReadOptions options) {
-        PagingIterator iterator = new PagingIterator(stream, options);
+        PagingIterator iterator = new PagingIterator(stream, null, options);
         iterator.awaitFirstPage();
         return StreamSupport.stream(Spliterators.spliteratorUnknownSize(iterator,
                 Spliterator.ORDERED | Spliterator.NONNULL), false);
@@ -357,6 +424,7 @@ public final class RewindClient implements AutoCloseable {
     private final class PagingIterator implements Iterator<RecordedEvent> {
         private static final int AHEAD = 2;
         private final String stream;
+        private final Query query;
         private final ReadOptions options;
         private long remaining;
         private List<RecordedEvent> page = List.of();
@@ -368,8 +436,10 @@ public final class RewindClient implements AutoCloseable {
         private boolean morePages = true;
         private boolean awaitingReply;
 
-        PagingIterator(String stream, ReadOptions options) {
+        /** Reads a stream, the events matching the query, or (both null) the global log. */
+        PagingIterator(String stream, Query query, ReadOptions options) {
             this.stream = stream;
+            this.query = query;
             this.options = options;
             this.remaining = options.maxCount();
             this.toRequest = options.maxCount();
@@ -391,7 +461,9 @@ public final class RewindClient implements AutoCloseable {
             // attached runs it at once, on this thread, and requests the page after this one.
             CompletableFuture<ReadPage> next = new CompletableFuture<>();
             ahead.add(next);
-            connection.send(ClientCodec.read(stream, options, nextFrom, pageSize)).whenComplete((response, error) -> {
+            Request.Builder request = query != null ? ClientCodec.readQuery(query, options, nextFrom, pageSize)
+                    : ClientCodec.read(stream, options, nextFrom, pageSize);
+            connection.send(request).whenComplete((response, error) -> {
                 if (error != null) {
                     failed();
                     next.completeExceptionally(error);

@@ -1,6 +1,8 @@
 package io.rewind.client.internal;
 
+import io.rewind.client.AppendCondition;
 import io.rewind.client.AppendResult;
+import io.rewind.client.ConditionFailedException;
 import io.rewind.client.BackupResult;
 import io.rewind.client.Direction;
 import io.rewind.client.EventData;
@@ -14,12 +16,17 @@ import io.rewind.client.ServerErrorException;
 import io.rewind.client.NotLeaderException;
 import io.rewind.client.PermissionDeniedException;
 import io.rewind.client.ServerInfo;
+import io.rewind.client.Query;
+import io.rewind.client.QueryItem;
 import io.rewind.client.ServerUnavailableException;
+import io.rewind.client.StreamAppend;
+import io.rewind.client.Tags;
 import io.rewind.client.StreamNotFoundException;
 import io.rewind.client.TooLargeException;
 import io.rewind.client.WrongExpectedVersionException;
 import io.rewind.protocol.v1.AppendRequest;
 import io.rewind.protocol.v1.EventRecord;
+import io.rewind.protocol.v1.NewEvent;
 import io.rewind.protocol.v1.ReadRequest;
 import io.rewind.protocol.v1.ReadResponse;
 import io.rewind.protocol.v1.Request;
@@ -34,13 +41,55 @@ public final class ClientCodec {
     private ClientCodec() {}
 
     public static Request.Builder append(String stream, ExpectedVersion expected, List<EventData> events) {
-        AppendRequest.Builder append = AppendRequest.newBuilder().setStream(stream)
-                .setExpectedVersion(toProto(expected));
-        for (EventData event : events) {
-            // EventData's accessors copy; the builder wraps what it is given.
-            append.addEvents(WireFormat.newEvent(event.eventId(), event.type(), event.data(), event.metadata()));
+        return append(List.of(new StreamAppend(stream, expected, events)), null);
+    }
+
+    /** One append to every stream of {@code streams}, the first one in AppendRequest's own fields. */
+    public static Request.Builder append(List<StreamAppend> streams, AppendCondition condition) {
+        StreamAppend first = streams.get(0);
+        AppendRequest.Builder append = AppendRequest.newBuilder().setStream(first.stream())
+                .setExpectedVersion(toProto(first.expected()));
+        for (EventData event : first.events()) {
+            append.addEvents(toProto(event));
+        }
+        for (StreamAppend more : streams.subList(1, streams.size())) {
+            io.rewind.protocol.v1.StreamAppend.Builder part = append.addMoreStreamsBuilder().setStream(more.stream())
+                    .setExpectedVersion(toProto(more.expected()));
+            for (EventData event : more.events()) {
+                part.addEvents(toProto(event));
+            }
+        }
+        if (condition != null) {
+            io.rewind.protocol.v1.AppendCondition.Builder wire = io.rewind.protocol.v1.AppendCondition.newBuilder()
+                    .setFailIfEventsMatch(toProto(condition.failIfEventsMatch()));
+            if (condition.after() >= 0) {
+                wire.setAfter(condition.after());
+            }
+            append.setCondition(wire);
         }
         return Request.newBuilder().setAppend(append);
+    }
+
+    private static NewEvent toProto(EventData event) {
+        // EventData's accessors copy; the builder wraps what it is given.
+        NewEvent wire = WireFormat.newEvent(event.eventId(), event.type(), event.data(), event.metadata());
+        return event.tags().isEmpty() ? wire : wire.toBuilder().addAllTags(event.tags().asList()).build();
+    }
+
+    private static io.rewind.protocol.v1.Query toProto(Query query) {
+        io.rewind.protocol.v1.Query.Builder wire = io.rewind.protocol.v1.Query.newBuilder();
+        for (QueryItem item : query.items()) {
+            wire.addItems(io.rewind.protocol.v1.QueryItem.newBuilder().addAllTypes(item.types())
+                    .addAllTags(item.tags().asList()));
+        }
+        return wire.build();
+    }
+
+    /** A page of the events that match a query. */
+    public static Request.Builder readQuery(Query query, ReadOptions options, long from, int maxCount) {
+        Request.Builder request = read(null, options, from, maxCount);
+        request.getReadBuilder().setQuery(toProto(query));
+        return request;
     }
 
     /**
@@ -82,7 +131,13 @@ public final class ClientCodec {
 
     public static AppendResult toAppendResult(Response response) {
         var append = expect(response, Response.ResultCase.APPEND).getAppend();
-        return new AppendResult(append.getFirstPosition(), append.getLastPosition(), append.getNextExpectedVersion());
+        List<AppendResult.StreamResult> streams = new ArrayList<>(append.getStreamsCount());
+        for (io.rewind.protocol.v1.StreamAppendResult stream : append.getStreamsList()) {
+            streams.add(new AppendResult.StreamResult(stream.getStream(), stream.getFirstPosition(),
+                    stream.getLastPosition(), stream.getNextExpectedVersion()));
+        }
+        return new AppendResult(append.getFirstPosition(), append.getLastPosition(), append.getNextExpectedVersion(),
+                streams);
     }
 
     /** @param stream the stream that was read, or null for the global log */
@@ -117,7 +172,8 @@ public final class ClientCodec {
         }
         return new RecordedEvent(id, record.getStream(), record.getStreamVersion(),
                 record.getGlobalPosition(), record.getType(), record.getData().toByteArray(),
-                record.getMetadata().toByteArray(), WireFormat.instant(record.getCommitTimestampMicros()));
+                record.getMetadata().toByteArray(), WireFormat.instant(record.getCommitTimestampMicros()),
+                record.getTagsCount() == 0 ? Tags.none() : Tags.of(record.getTagsList()));
     }
 
     private static Response expect(Response response, Response.ResultCase expected) {
@@ -149,6 +205,7 @@ public final class ClientCodec {
             case UNAVAILABLE -> new ServerUnavailableException(message);
             case INTERNAL -> new ServerErrorException(message);
             case PERMISSION_DENIED -> new PermissionDeniedException(message);
+            case CONDITION_FAILED -> new ConditionFailedException(message, error.getConditionFailed().getPosition());
             case NOT_LEADER -> new NotLeaderException(message, error.getNotLeader().getLeaderId(),
                     error.getNotLeader().getLeaderCommandEndpoint());
             default -> new RewindException("server error " + error.getCode() + ": " + message);
