@@ -1,5 +1,8 @@
 package io.rewind.client;
 
+import java.time.Instant;
+import java.util.List;
+
 /**
  * How to read a stream or the global log: direction, start, page size and how many events in all.
  * Immutable; every method returns a new instance.
@@ -17,23 +20,29 @@ public final class ReadOptions {
     private final int pageSize;
     private final long maxCount;
     private final long minPosition;
+    private final List<String> types;
+    /** Where to start by commit time, or null to start at {@link #from}. */
+    private final Instant fromTime;
 
-    private ReadOptions(Direction direction, long from, int pageSize, long maxCount, long minPosition) {
+    private ReadOptions(Direction direction, long from, int pageSize, long maxCount, long minPosition,
+            List<String> types, Instant fromTime) {
         this.direction = direction;
         this.from = from;
         this.pageSize = pageSize;
         this.maxCount = maxCount;
         this.minPosition = minPosition;
+        this.types = types;
+        this.fromTime = fromTime;
     }
 
     /** @return oldest first, from the first event, every event */
     public static ReadOptions forwards() {
-        return new ReadOptions(Direction.FORWARDS, START, 0, Long.MAX_VALUE, START);
+        return new ReadOptions(Direction.FORWARDS, START, 0, Long.MAX_VALUE, START, List.of(), null);
     }
 
     /** @return newest first, from the last event, every event */
     public static ReadOptions backwards() {
-        return new ReadOptions(Direction.BACKWARDS, START, 0, Long.MAX_VALUE, START);
+        return new ReadOptions(Direction.BACKWARDS, START, 0, Long.MAX_VALUE, START, List.of(), null);
     }
 
     /** @return defaults: {@link #forwards()} */
@@ -49,7 +58,7 @@ public final class ReadOptions {
         if (versionOrPosition < 0) {
             throw new IllegalArgumentException("from must be >= 0, got " + versionOrPosition);
         }
-        return new ReadOptions(direction, versionOrPosition, pageSize, maxCount, minPosition);
+        return new ReadOptions(direction, versionOrPosition, pageSize, maxCount, minPosition, types, null);
     }
 
     /** @param size events fetched per request; 0 means the server's page size */
@@ -57,7 +66,7 @@ public final class ReadOptions {
         if (size < 0) {
             throw new IllegalArgumentException("page size must be >= 0, got " + size);
         }
-        return new ReadOptions(direction, from, size, maxCount, minPosition);
+        return new ReadOptions(direction, from, size, maxCount, minPosition, types, fromTime);
     }
 
     /** @param count most events to return in all */
@@ -65,7 +74,7 @@ public final class ReadOptions {
         if (count < 0) {
             throw new IllegalArgumentException("max count must be >= 0, got " + count);
         }
-        return new ReadOptions(direction, from, pageSize, count, minPosition);
+        return new ReadOptions(direction, from, pageSize, count, minPosition, types, fromTime);
     }
 
     /**
@@ -79,7 +88,36 @@ public final class ReadOptions {
         if (position < 0) {
             throw new IllegalArgumentException("min position must be >= 0, got " + position);
         }
-        return new ReadOptions(direction, from, pageSize, maxCount, position);
+        return new ReadOptions(direction, from, pageSize, maxCount, position, types, fromTime);
+    }
+
+    /**
+     * Only events of these types, filtered by the server (a read of the global log uses its type index; a stream
+     * read looks at a bounded number of events per page, so a page may hold fewer events than its size). Not for
+     * reads by query, whose items name their types.
+     */
+    public ReadOptions types(String... eventTypes) {
+        return new ReadOptions(direction, from, pageSize, maxCount, minPosition, List.of(eventTypes), fromTime);
+    }
+
+    /**
+     * Start at a commit time instead of a position: forwards from the first event committed at or after it,
+     * backwards from the last one committed at or before it. The server finds it by bisection, not a scan.
+     * Replaces {@link #from(long)}.
+     */
+    public ReadOptions fromTime(Instant time) {
+        return new ReadOptions(direction, START, pageSize, maxCount, minPosition, types,
+                java.util.Objects.requireNonNull(time, "time"));
+    }
+
+    /** @return the types the server filters by; empty for every type */
+    public List<String> types() {
+        return types;
+    }
+
+    /** @return the commit time the read starts at, or null when it starts at {@link #from()} */
+    public Instant fromTime() {
+        return fromTime;
     }
 
     /** @return the position the server must have applied before it answers, or -1 for none */
@@ -106,7 +144,8 @@ public final class ReadOptions {
 
     @Override
     public String toString() {
-        return "ReadOptions[" + direction + ", from " + (from == START ? "the start" : from) + ", page size "
-                + (pageSize == 0 ? "server default" : pageSize) + ", max count " + maxCount + "]";
+        return "ReadOptions[" + direction + ", from " + (fromTime != null ? fromTime : from == START ? "the start" : from)
+                + ", page size " + (pageSize == 0 ? "server default" : pageSize) + ", max count " + maxCount
+                + (types.isEmpty() ? "" : ", types " + types) + "]";
     }
 }

@@ -285,7 +285,8 @@ public final class RewindClient implements AutoCloseable {
      * a {@code p} beyond the head is refused. The first subscription of a client without a
      * {@link Builder#streamEndpoint} also asks the server where its live feed is.
      *
-     * @param target   {@code SubscriptionTarget.stream(name)}, {@code .prefix(p)} or {@code .all()}
+     * @param target   {@code SubscriptionTarget.stream(name)}, {@code .prefix(p)}, {@code .query(q)} or
+     *                 {@code .all()}
      * @param from     {@code StartFrom.start()}, {@code .end()} or {@code .after(lastProcessed)}
      * @param listener receives events and state changes
      * @return the running subscription; close it to stop it
@@ -313,8 +314,10 @@ public final class RewindClient implements AutoCloseable {
                 startAfter = head;
             }
         }
-        CatchUpSubscription.History history = (position, maxCount) -> readPageAsync(stream,
-                ReadOptions.forwards().pageSize(maxCount), position)
+        CatchUpSubscription.History history = target instanceof SubscriptionTarget.Matching matching
+                ? (position, maxCount) -> connection.send(ClientCodec.readQuery(matching.query(),
+                        ReadOptions.forwards(), position, maxCount)).thenApply(r -> ClientCodec.toReadPage(r, null))
+                : (position, maxCount) -> readPageAsync(stream, ReadOptions.forwards().pageSize(maxCount), position)
                 .exceptionallyCompose(error -> unwrap(error) instanceof StreamNotFoundException
                         ? CompletableFuture.completedFuture(new ReadPage(List.of(), true, position))
                         : CompletableFuture.failedFuture(unwrap(error)));
@@ -487,7 +490,9 @@ public final class RewindClient implements AutoCloseable {
             }
             ReadResponse read = response.getRead();
             toRequest -= read.getEventsCount();
-            morePages = !read.getEndReached() && read.getNextFrom() >= 0 && read.getEventsCount() > 0;
+            // A filtered page may hold no event and still move on (next_from past what it looked at).
+            morePages = !read.getEndReached() && read.getNextFrom() >= 0
+                    && (read.getEventsCount() > 0 || read.getNextFrom() != nextFrom);
             nextFrom = read.getNextFrom();
             requestMore();
         }

@@ -23,8 +23,6 @@ import io.rewind.client.SubscriptionTarget;
 import io.rewind.client.Tags;
 import io.rewind.client.TooLargeException;
 import io.rewind.client.WrongExpectedVersionException;
-import io.rewind.testkit.ServerProcess;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -33,41 +31,17 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The Dynamic Consistency Boundary specification's own examples (dcb.events), each written as an application
  * would: read the events its decision needs by a query, decide, append on the condition that nothing matching the
  * query was stored since. Through the client, against a real server.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class DcbExamplesIT {
-    @TempDir
-    static Path tmp;
-
-    private ServerProcess server;
-    private RewindClient client;
-
-    @BeforeAll
-    void start() {
-        server = ServerProcess.start("dcb", tmp.resolve("data"), "rocksdb", "--max-tags-per-event", "4",
-                "--max-read-page", "50");
-        client = RewindClient.builder().commandEndpoint(server.commandEndpoint())
-                .streamEndpoint(server.streamEndpoint()).requestTimeout(Duration.ofSeconds(30)).build();
-    }
-
-    @AfterAll
-    void stop() {
-        if (client != null) {
-            client.close();
-        }
-        if (server != null) {
-            server.close();
-        }
+class DcbExamplesIT extends OneServerPerClass {
+    @Override
+    String[] serverOptions() {
+        return new String[] {"--max-tags-per-event", "4", "--max-read-page", "50"};
     }
 
     /** What a decision read: the events, and the position to append after. */

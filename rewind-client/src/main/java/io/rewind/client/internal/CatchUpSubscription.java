@@ -2,6 +2,7 @@ package io.rewind.client.internal;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.rewind.client.ClientClosedException;
+import io.rewind.client.Query;
 import io.rewind.client.ReadPage;
 import io.rewind.client.RecordedEvent;
 import io.rewind.client.RequestTimeoutException;
@@ -44,9 +45,10 @@ import org.zeromq.ZMQ;
  * high-water mark (which the reader keeps drained) and one page. The monitor tells the subscription
  * at once when the feed's connection drops or comes back.
  *
- * <p>A stream target subscribes to the stream's exact topic and counts stream versions; prefix and
+ * <p>A stream target subscribes to the stream's exact topic and counts stream versions; prefix, query and
  * global targets subscribe to every event (global positions are only dense on the whole feed) and
- * filter by name.
+ * filter by name or query. A query target reads history by its query, whose pages skip what does not match:
+ * each page's next_from says how far it looked.
  */
 public final class CatchUpSubscription implements Subscription {
     private static final Logger log = LoggerFactory.getLogger(CatchUpSubscription.class);
@@ -105,6 +107,8 @@ public final class CatchUpSubscription implements Subscription {
     private final Thread feedReader;
     private final boolean byVersion;
     private final String prefix;
+    /** The query a query target filters by, or null. */
+    private final Query query;
     private final BlockingQueue<FeedItem> feed = new LinkedBlockingQueue<>();
     private final AtomicLong queuedBytes = new AtomicLong();
     private final CountDownLatch subscribed = new CountDownLatch(1);
@@ -157,6 +161,7 @@ public final class CatchUpSubscription implements Subscription {
         this.pageSize = pageSize;
         this.byVersion = target instanceof SubscriptionTarget.Stream;
         this.prefix = target instanceof SubscriptionTarget.Prefix p ? p.prefix() : null;
+        this.query = target instanceof SubscriptionTarget.Matching m ? m.query() : null;
         this.checkpoint = startAfter;
         this.lastDelivered = startAfter;
         this.thread = new Thread(this::run, "rewind-subscription " + describe(target));
@@ -171,6 +176,9 @@ public final class CatchUpSubscription implements Subscription {
         }
         if (target instanceof SubscriptionTarget.Prefix p) {
             return "prefix '" + p.prefix() + "'";
+        }
+        if (target instanceof SubscriptionTarget.Matching m) {
+            return "query " + m.query().items();
         }
         return "all";
     }
@@ -506,16 +514,20 @@ public final class CatchUpSubscription implements Subscription {
             }
             for (RecordedEvent event : page.events()) {
                 long position = positionOf(event);
-                if (position == checkpoint + 1) {
+                // A page by query skips what does not match: its events follow each other, not the positions.
+                if (position == checkpoint + 1 || query != null && position > checkpoint) {
                     offer(event, position);
                 }
             }
-            if (!page.events().isEmpty() && checkpoint < next) {
+            if (query != null) {
+                // A page by query holds only what matches; everything before next_from was looked at.
+                checkpoint = Math.max(checkpoint, page.nextFrom() - 1);
+            } else if (!page.events().isEmpty() && checkpoint < next) {
                 // History is dense; a page that does not continue it would be read again forever.
                 throw new Stop(new RewindException("history of " + describe(target) + " does not continue at position "
                         + next + ": the page starts at " + positionOf(page.events().get(0))));
             }
-            if (page.endReached() || page.events().isEmpty()) {
+            if (page.endReached() || page.events().isEmpty() && (query == null || checkpoint < next)) {
                 break;
             }
         }
@@ -532,7 +544,7 @@ public final class CatchUpSubscription implements Subscription {
 
     private void offer(RecordedEvent event, long position) {
         checkpoint = position;
-        if (prefix != null && !event.stream().startsWith(prefix)) {
+        if (prefix != null && !event.stream().startsWith(prefix) || query != null && !query.matches(event)) {
             return;
         }
         try {

@@ -112,6 +112,11 @@ public final class ClientCodec {
         if (options.minPosition() >= 0) {
             read.setMinPosition(options.minPosition());
         }
+        read.addAllTypes(options.types());
+        if (options.fromTime() != null && from < 0) {
+            // Only the first page starts at a time; the next ones go on from next_from.
+            read.setFromTimestampMicros(WireFormat.epochMicros(options.fromTime()));
+        }
         return Request.newBuilder().setRead(read);
     }
 

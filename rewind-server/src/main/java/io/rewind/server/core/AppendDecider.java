@@ -2,6 +2,7 @@ package io.rewind.server.core;
 
 import io.rewind.server.storage.EventLocation;
 import io.rewind.server.storage.EventStorage;
+import io.rewind.server.storage.ReadDirection;
 import io.rewind.server.storage.StoredEvent;
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -36,11 +37,13 @@ public final class AppendDecider {
      * @param toWrite the accepted appends' events, in position order
      */
     public record Decision<T>(List<AppendOutcome<T>> outcomes, List<StoredEvent> toWrite, long nextPosition,
-            Map<String, Long> heads) {}
+            Map<String, Long> heads, long commitMicros) {}
 
     private final EventStorage storage;
     /** The global position of the next event written; -1 until the first decision asks the storage. */
     private long nextGlobalPosition = -1;
+    /** The commit time of the newest event stored; commit times never decrease along the log. */
+    private long lastCommitMicros = Long.MIN_VALUE;
     private final Map<String, Long> headCache = new LinkedHashMap<>(1024, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
@@ -83,8 +86,12 @@ public final class AppendDecider {
             boolean capacity) {
         if (nextGlobalPosition < 0) {
             nextGlobalPosition = storage.nextPosition();
+            lastCommitMicros = newestCommitMicros();
         }
-        Group group = new Group(nextGlobalPosition, storedIds(commands), commitMicros, capacity);
+        // A clock that went back (or a new leader's clock behind the old one's) must not make the log's commit
+        // times decrease: reads from a time search them. Every member decides the same from the same store.
+        long micros = Math.max(commitMicros, lastCommitMicros);
+        Group group = new Group(nextGlobalPosition, storedIds(commands), micros, capacity);
         List<AppendOutcome<T>> outcomes = new ArrayList<>(commands.size());
         for (int i = 0; i < commands.size(); i++) {
             AppendCommand command = commands.get(i);
@@ -99,13 +106,24 @@ public final class AppendDecider {
                         RequestError.of(ErrorCode.INTERNAL, "server error checking the append: " + e.getMessage())));
             }
         }
-        return new Decision<>(outcomes, group.toWrite, group.nextPosition, group.heads);
+        return new Decision<>(outcomes, group.toWrite, group.nextPosition, group.heads, micros);
     }
 
     /** The decision's events are stored: later decisions follow them. */
     public void written(Decision<?> decision) {
         nextGlobalPosition = decision.nextPosition();
         headCache.putAll(decision.heads());
+        if (!decision.toWrite().isEmpty()) {
+            lastCommitMicros = decision.commitMicros();
+        }
+    }
+
+    private long newestCommitMicros() {
+        if (nextGlobalPosition == 0) {
+            return Long.MIN_VALUE;
+        }
+        List<StoredEvent> newest = storage.readAll(nextGlobalPosition - 1, ReadDirection.BACKWARD, 1, Long.MAX_VALUE);
+        return newest.isEmpty() ? Long.MIN_VALUE : newest.get(0).commitTimestampMicros();
     }
 
     /**

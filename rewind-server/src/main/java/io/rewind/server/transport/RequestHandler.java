@@ -23,6 +23,7 @@ import io.rewind.server.storage.EventStorage;
 import io.rewind.server.storage.QueryPage;
 import io.rewind.server.storage.ReadDirection;
 import io.rewind.server.storage.StoredEvent;
+import io.rewind.server.storage.TimestampSearch;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -247,26 +248,52 @@ final class RequestHandler implements RouterEndpoint.FrameHandler {
         if (read.hasFrom() && read.getFrom() < 0) {
             throw RequestException.of(ErrorCode.INVALID_REQUEST, "read 'from' must be >= 0, got " + read.getFrom());
         }
+        if (read.hasFrom() && read.hasFromTimestampMicros()) {
+            throw RequestException.of(ErrorCode.INVALID_REQUEST,
+                    "a read starts at 'from' or at 'from_timestamp_micros', not both");
+        }
         int count = read.getMaxCount() == 0 ? limits.maxReadCount()
                 : (int) Math.min(Integer.toUnsignedLong(read.getMaxCount()), limits.maxReadCount());
         boolean forward = direction == ReadDirection.FORWARD;
-        long from = read.hasFrom() ? read.getFrom() : forward ? 0 : Long.MAX_VALUE;
+        boolean isStream = read.getSourceCase() == ReadRequest.SourceCase.STREAM;
+        if (isStream) {
+            StreamNames.validate(read.getStream(), limits.maxStreamNameBytes());
+            if (storage.streamVersion(read.getStream()) < 0) {
+                throw RequestException.of(ErrorCode.NOT_FOUND, "stream '" + read.getStream() + "' does not exist");
+            }
+        }
+        // Where the read starts: -1 for the first (forward) or last (backward) event.
+        long start = read.hasFrom() ? read.getFrom() : -1;
+        if (read.hasFromTimestampMicros()) {
+            long micros = read.getFromTimestampMicros();
+            start = isStream ? TimestampSearch.streamVersion(storage, read.getStream(), micros, direction)
+                    : TimestampSearch.globalPosition(storage, micros, direction);
+            if (start < 0) {
+                // Backward, and nothing was committed at or before that time.
+                return readReply(id, List.of(), -1, true);
+            }
+        }
+        long from = start >= 0 ? start : forward ? 0 : Long.MAX_VALUE;
         List<StoredEvent> events;
         long head;
         if (read.getSourceCase() == ReadRequest.SourceCase.QUERY) {
-            EventQuery query = ProtoCodec.toQuery(read.getQuery());
-            validator.validate(query, "the read");
-            QueryPage page = storage.readQuery(query, read.hasFrom() ? read.getFrom() : -1, direction, count,
-                    limits.maxReadBytes());
-            return readReply(id, page.events(), page.nextFrom(), page.endReached());
+            if (read.getTypesCount() > 0) {
+                throw RequestException.of(ErrorCode.INVALID_REQUEST, "a read by query names its types in the"
+                        + " query's items, not in 'types'");
+            }
+            return queryPage(id, ProtoCodec.toQuery(read.getQuery()), start, direction, count);
+        }
+        if (read.getTypesCount() > 0) {
+            EventQuery.Item ofTypes = new EventQuery.Item(read.getTypesList(), List.of());
+            if (!isStream) {
+                // The global log by type is a read by query: the type index finds the events.
+                return queryPage(id, new EventQuery(List.of(ofTypes)), start, direction, count);
+            }
+            return filteredStreamPage(id, read.getStream(), ofTypes, from, direction, count);
         }
         switch (read.getSourceCase()) {
             case STREAM -> {
                 String stream = read.getStream();
-                StreamNames.validate(stream, limits.maxStreamNameBytes());
-                if (storage.streamVersion(stream) < 0) {
-                    throw RequestException.of(ErrorCode.NOT_FOUND, "stream '" + stream + "' does not exist");
-                }
                 events = storage.readStream(stream, from, direction, count, limits.maxReadBytes());
                 head = storage.streamVersion(stream);
             }
@@ -277,7 +304,6 @@ final class RequestHandler implements RouterEndpoint.FrameHandler {
             default -> throw RequestException.of(ErrorCode.INVALID_REQUEST,
                     "read has no source: set stream, all or query");
         }
-        boolean isStream = read.getSourceCase() == ReadRequest.SourceCase.STREAM;
         long next;
         if (events.isEmpty()) {
             next = forward ? from : Math.min(from, head);
@@ -287,6 +313,51 @@ final class RequestHandler implements RouterEndpoint.FrameHandler {
             next = forward ? lastPosition + 1 : lastPosition - 1;
         }
         return readReply(id, events, next, forward ? next > head : next < 0);
+    }
+
+    private Response queryPage(long id, EventQuery query, long from, ReadDirection direction, int count) {
+        validator.validate(query, "the read");
+        QueryPage page = storage.readQuery(query, from, direction, count, limits.maxReadBytes());
+        return readReply(id, page.events(), page.nextFrom(), page.endReached());
+    }
+
+    /** Most events of a stream one filtered page looks at: a page is bounded in its work, not only its size. */
+    static final int FILTER_SCAN_LIMIT = 65_536;
+
+    /**
+     * A page of a stream's events of some types: reads the stream in batches and keeps what matches, until the
+     * page is full, the stream ends, or {@link #FILTER_SCAN_LIMIT} events were looked at. next_from is past the
+     * last event looked at, so that the next page goes on from there, whatever it skipped.
+     */
+    private Response filteredStreamPage(long id, String stream, EventQuery.Item ofTypes, long from,
+            ReadDirection direction, int count) {
+        boolean forward = direction == ReadDirection.FORWARD;
+        long head = storage.streamVersion(stream);
+        long cursor = forward ? from : Math.min(from, head);
+        List<StoredEvent> kept = new ArrayList<>();
+        long bytes = 0;
+        int scanned = 0;
+        boolean full = false;
+        while (!full && scanned < FILTER_SCAN_LIMIT && (forward ? cursor <= head : cursor >= 0)) {
+            int batch = Math.min(1024, FILTER_SCAN_LIMIT - scanned);
+            List<StoredEvent> read = storage.readStream(stream, cursor, direction, batch, limits.maxReadBytes());
+            if (read.isEmpty()) {
+                break;
+            }
+            for (StoredEvent event : read) {
+                if (ofTypes.matches(event.type(), event.tags())) {
+                    if (kept.size() == count || !kept.isEmpty() && bytes + event.payloadSize() > limits.maxReadBytes()) {
+                        full = true;
+                        break;
+                    }
+                    kept.add(event);
+                    bytes += event.payloadSize();
+                }
+                scanned++;
+                cursor = forward ? event.streamVersion() + 1 : event.streamVersion() - 1;
+            }
+        }
+        return readReply(id, kept, cursor, forward ? cursor > head : cursor < 0);
     }
 
     private Response readReply(long id, List<StoredEvent> events, long next, boolean endReached) {

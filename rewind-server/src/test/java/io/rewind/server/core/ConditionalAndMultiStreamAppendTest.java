@@ -190,4 +190,26 @@ class ConditionalAndMultiStreamAppendTest {
                 new StreamPart("b", ExpectedVersion.ANY, List.of())), null)))
                 .hasMessageContaining("append to stream 'b' has no events");
     }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"memory", "rocksdb"})
+    void commitTimesNeverDecreaseAlongTheLogEvenWhenTheClockGoesBack(String engine) {
+        open(engine);
+        AppendDecider decider = new AppendDecider(storage);
+        for (long micros : new long[] {1_000, 900, 2_000, 1_500}) {
+            AppendDecider.Decision<String> decision = decider.decide(
+                    List.of(new AppendCommand("s", ExpectedVersion.ANY, List.of(event("T")))), List.of("a"), micros,
+                    false);
+            storage.append(decision.toWrite(), false);
+            decider.written(decision);
+        }
+        assertThat(storage.readAll(0, ReadDirection.FORWARD, 10, 1 << 20))
+                .extracting(StoredEvent::commitTimestampMicros).containsExactly(1_000L, 1_000L, 2_000L, 2_000L);
+
+        // A new decider (a restart, another member) starts from the newest stored time.
+        AppendDecider restarted = new AppendDecider(storage);
+        AppendDecider.Decision<String> decision = restarted.decide(
+                List.of(new AppendCommand("s", ExpectedVersion.ANY, List.of(event("T")))), List.of("a"), 10, false);
+        assertThat(decision.toWrite().get(0).commitTimestampMicros()).isEqualTo(2_000L);
+    }
 }
