@@ -190,6 +190,18 @@ class CurveIT {
                 .hasMessageContaining("global log");
         assertThatThrownBy(() -> limited.backup(dir.resolve("backup").toString(), TIMEOUT))
                 .isInstanceOf(PermissionDeniedException.class).hasMessageContaining("admin only");
+        // Reads by query and conditions span every stream; a multi-stream append needs write on each stream.
+        assertThatThrownBy(() -> limited.readQuery(io.rewind.client.Query.all()).toList())
+                .isInstanceOf(PermissionDeniedException.class).hasMessageContaining("read by query");
+        assertThatThrownBy(() -> limited.append(mine, ExpectedVersion.any(),
+                io.rewind.client.AppendCondition.failIfEventsMatch(io.rewind.client.Query.tagged("x")),
+                EventData.of("Placed", "{}"))).isInstanceOf(PermissionDeniedException.class)
+                .hasMessageContaining("condition");
+        assertThatThrownBy(() -> limited.append(List.of(
+                io.rewind.client.StreamAppend.of(mine, ExpectedVersion.any(), EventData.of("Placed", "{}")),
+                io.rewind.client.StreamAppend.of(theirs, ExpectedVersion.any(), EventData.of("Issued", "{}"))), null))
+                .isInstanceOf(PermissionDeniedException.class).hasMessageContaining("'" + theirs + "'");
+        assertThat(limited.readStream(mine).toList()).as("nothing of the refused appends was stored").hasSize(1);
 
         // The live feeds carry every stream: a key that may not read them all is not let in.
         assertThat(handshake(server.streamEndpoint(), orders)).contains(zmq.ZMQ.ZMQ_EVENT_HANDSHAKE_FAILED_AUTH);

@@ -95,9 +95,29 @@ class ReplicationIT {
                 onLeader.send("legacy event");
                 assertThat(onLeader.recvStr()).isEqualTo("PUBLISHED");
             }
-            group.awaitApplied(40, ELECTION);
+            // Conditions and multi-stream appends are decided by every member as it applies the log.
+            try (RewindClient client = group.client()) {
+                io.rewind.client.Query ann = io.rewind.client.Query.tagged("username:ann");
+                client.append("user-1", ExpectedVersion.any(), io.rewind.client.AppendCondition.failIfEventsMatch(ann),
+                        EventData.of("Registered", "ann").withTags("username:ann"));
+                assertThatThrownBy(() -> client.append("user-2", ExpectedVersion.any(),
+                        io.rewind.client.AppendCondition.failIfEventsMatch(ann),
+                        EventData.of("Registered", "ann").withTags("username:ann")))
+                        .isInstanceOfSatisfying(io.rewind.client.ConditionFailedException.class,
+                                e -> assertThat(e.position()).isEqualTo(41));
+                AppendResult both = client.append(List.of(
+                        io.rewind.client.StreamAppend.of("user-1", ExpectedVersion.exact(0), EventData.of("Moved", "")),
+                        io.rewind.client.StreamAppend.of("user-3", ExpectedVersion.noStream(), EventData.of("Registered",
+                                "bo").withTags("username:bo"))), null);
+                assertThat(both.lastPosition()).isEqualTo(43);
+            }
+            try (RewindClient onFollower = group.clientOf(follower)) {
+                assertThat(onFollower.readQuery(io.rewind.client.Query.tagged("username:ann"),
+                        ReadOptions.forwards().minPosition(43)).map(RecordedEvent::globalPosition)).containsExactly(41L);
+            }
+            group.awaitApplied(43, ELECTION);
             List<RecordedEvent> log = assertIdenticalLogs(group);
-            assertThat(log).hasSize(41);
+            assertThat(log).hasSize(44);
             assertThat(log.get(0).dataAsString()).isEqualTo("order 0");
             assertThat(log.get(40).stream()).isEqualTo("legacy");
 
@@ -109,8 +129,8 @@ class ReplicationIT {
                 assertThat(info.leaderId()).isEqualTo(group.id(leader));
                 assertThat(info.term()).isPositive();
                 assertThat(info.commitIndex()).isPositive();
-                assertThat(info.appliedPosition()).isEqualTo(40);
-                assertThat(info.headPosition()).isEqualTo(40);
+                assertThat(info.appliedPosition()).isEqualTo(43);
+                assertThat(info.headPosition()).isEqualTo(43);
                 assertThat(info.members()).extracting(ServerInfo.Member::id).containsExactly("n1", "n2", "n3");
 
                 // Ready with a known leader; the metrics say who leads.

@@ -125,7 +125,7 @@ public final class AccessControl implements AutoCloseable {
     /** Throws PERMISSION_DENIED unless the request's key reads every stream, as the global log holds them all. */
     public void checkReadAll(String publicKey, String what) {
         if (enabled() && !known(publicKey).readsEverything()) {
-            throw denied(publicKey, what + " (it holds every stream: only a key with read=* may)");
+            throw denied(publicKey, what + " (it spans every stream: only a key with read=* may)");
         }
     }
 
