@@ -97,6 +97,10 @@ public final class Benchmark implements Callable<Integer> {
             + " on beside the same server in plain text, in the same run.")
     boolean curve;
 
+    @Option(names = "--dcb", description = "Measure Dynamic Consistency Boundary features instead: conditional"
+            + " appends beside unconditional ones, and a read by query beside a full replay.")
+    boolean dcb;
+
     @Option(names = "--failovers", defaultValue = "10",
             description = "With --replication: leader kills to time (default: ${DEFAULT-VALUE}).")
     int failovers;
@@ -108,6 +112,14 @@ public final class Benchmark implements Callable<Integer> {
     private final List<Map<String, Object>> results = new ArrayList<>();
     /** What every client of the append cases is built with beyond its endpoints: CURVE keys, say. */
     UnaryOperator<RewindClient.Builder> clientOptions = UnaryOperator.identity();
+    /** How the append cases send each append: plainly, or (the DCB benchmark) tagged and on a condition. */
+    AppendSender appendSender = (client, stream, events) -> client.appendAsync(stream, ExpectedVersion.any(), events);
+
+    /** Sends one append of the append cases. */
+    @FunctionalInterface
+    interface AppendSender {
+        CompletableFuture<AppendResult> send(RewindClient client, String stream, List<EventData> events);
+    }
 
     public static void main(String[] args) {
         System.exit(new CommandLine(new Benchmark()).execute(args));
@@ -124,6 +136,11 @@ public final class Benchmark implements Callable<Integer> {
         long started = System.nanoTime();
         if (replication) {
             new ReplicationBench(this).run();
+            progress("Done in %.0f s", Ceilings.seconds(started));
+            return 0;
+        }
+        if (dcb) {
+            new DcbBench(this).run();
             progress("Done in %.0f s", Ceilings.seconds(started));
             return 0;
         }
@@ -252,8 +269,8 @@ public final class Benchmark implements Callable<Integer> {
         }
         CountDownLatch finished = new CountDownLatch(clientCount * inFlight);
         for (int c = 0; c < clientCount; c++) {
-            AppendLoop loop = new AppendLoop(clients.get(c % connectionCount), "bench-" + name + "-" + c, batch, data,
-                    warmupEnd, end, latencies, events, failures, finished);
+            AppendLoop loop = new AppendLoop(clients.get(c % connectionCount), appendSender, "bench-" + name + "-" + c,
+                    batch, data, warmupEnd, end, latencies, events, failures, finished);
             for (int slot = 0; slot < inFlight; slot++) {
                 loop.next();
             }
@@ -269,7 +286,8 @@ public final class Benchmark implements Callable<Integer> {
     }
 
     /** One client's appends to its stream: each completed append sends the next until the end. */
-    private record AppendLoop(RewindClient client, String stream, int batch, byte[] data, long warmupEnd, long end,
+    private record AppendLoop(RewindClient client, AppendSender sender, String stream, int batch, byte[] data,
+            long warmupEnd, long end,
             Recorder latencies, AtomicLong events, AtomicLong failures, CountDownLatch finished) {
         void next() {
             long sent = System.nanoTime();
@@ -281,7 +299,7 @@ public final class Benchmark implements Callable<Integer> {
             for (int i = 0; i < batch; i++) {
                 appended.add(EventData.of("BenchEvent", data));
             }
-            client.appendAsync(stream, ExpectedVersion.any(), appended).whenComplete((r, e) -> {
+            sender.send(client, stream, appended).whenComplete((r, e) -> {
                 long done = System.nanoTime();
                 if (e != null) {
                     // A failing slot stops: retrying at once could recurse without end.

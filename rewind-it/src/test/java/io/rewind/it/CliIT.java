@@ -267,7 +267,7 @@ class CliIT {
             assertThat(own.stop()).isZero();
         }
         assertThat(onATerminal("verify --data-dir " + data))
-                .contains("verifying " + data + "  [########################] 100%  9 entries of 9 entries")
+                .contains("verifying " + data + "  [########################] 100%  12 entries of 12 entries")
                 .contains("ok: 3 events");
         Path restored = tmp.resolve("progress-restored");
         assertThat(onATerminal("restore " + backups + " --data-dir " + restored)).containsPattern(

@@ -325,6 +325,17 @@ public final class RocksDbStorage implements EventStorage {
         }
     }
 
+    /** Whether the tag and type indexes cover every event (a store of an earlier Rewind gets them at start). */
+    boolean queryIndexesComplete() {
+        try {
+            Db open = open();
+            return open.hasIndexes() && open.rocks().get(open.meta(), INDEXES_KEY) != null;
+        } catch (RocksDBException e) {
+            throw new StorageException("cannot read the metadata of the store in " + directory + ": " + e.getMessage(),
+                    e);
+        }
+    }
+
     /** The open database, for {@link StoreVerifier}; the caller does not close it. */
     Db database() {
         return open();

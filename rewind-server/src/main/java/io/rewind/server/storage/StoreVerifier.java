@@ -12,7 +12,8 @@ import org.rocksdb.RocksIterator;
  * Checks a stopped RocksDB store offline, read-only, and names the first problem it finds: global
  * positions dense from 0; every event decodable; each stream's versions dense from 0 in commit
  * order; every event indexed by its stream and version and by its id, and every index entry pointing
- * at an event that points back; every stream's head its last version; the stream count right.
+ * at an event that points back; every stream's head its last version; the stream count right; and, once
+ * they are built, every event in the type index and in the index of each of its tags, and no other entry there.
  */
 public final class StoreVerifier {
     /** Entries checked between two progress calls. */
@@ -23,7 +24,8 @@ public final class StoreVerifier {
     public interface Progress {
         /**
          * @param done  entries checked so far
-         * @param total entries to check in all: three per event the store says it holds
+         * @param total entries to check in all: three per event the store says it holds, four with the query
+         *              indexes (tag entries are checked but not counted)
          */
         void checked(long done, long total);
     }
@@ -48,13 +50,17 @@ public final class StoreVerifier {
     /** Per stream: the number of events seen so far in the log, i.e. the next version expected. */
     private final Map<String, Long> versions = new HashMap<>();
     private long events;
+    /** Whether the tag and type indexes are complete, and so checked; the tag entries the events call for. */
+    private final boolean queryIndexes;
+    private long tagEntries;
 
     private StoreVerifier(RocksDbStorage storage, long every, Progress progress) {
         this.storage = storage;
         this.every = every;
         this.db = storage.database();
         this.progress = progress;
-        this.total = 3 * storage.nextPosition();
+        this.queryIndexes = storage.queryIndexesComplete();
+        this.total = (queryIndexes ? 4 : 3) * storage.nextPosition();
     }
 
     private void counted() {
@@ -98,6 +104,9 @@ public final class StoreVerifier {
         }
         if (problem == null) {
             problem = checkIdIndex();
+        }
+        if (problem == null && queryIndexes) {
+            problem = checkQueryIndexes();
         }
         if (problem == null) {
             problem = checkHeads();
@@ -172,7 +181,45 @@ public final class StoreVerifier {
         if (!found.equals(event.location())) {
             return "the id index of event " + event.eventId() + " says " + found + ", but " + at + " holds it";
         }
+        if (queryIndexes) {
+            if (db.rocks().get(db.types(), EventCodec.indexKey(EventCodec.indexPrefix(event.type()),
+                    event.globalPosition())) == null) {
+                return at + " is missing from the index of type '" + event.type() + "'";
+            }
+            for (String tag : event.tags()) {
+                if (db.rocks().get(db.tags(), EventCodec.indexKey(EventCodec.indexPrefix(tag),
+                        event.globalPosition())) == null) {
+                    return at + " is missing from the index of tag '" + tag + "'";
+                }
+            }
+            tagEntries += event.tags().size();
+        }
         return null;
+    }
+
+    /**
+     * No tag or type index entry without its event: every event's entries were found, and keys are unique, so
+     * the counts tell.
+     */
+    private String checkQueryIndexes() {
+        long types = 0;
+        try (RocksIterator it = db.rocks().newIterator(db.types())) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                types++;
+                counted();
+            }
+        }
+        if (types != events) {
+            return "the type index holds " + types + " entries for " + events + " events";
+        }
+        long tags = 0;
+        try (RocksIterator it = db.rocks().newIterator(db.tags())) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                tags++;
+            }
+        }
+        return tags == tagEntries ? null : "the tag index holds " + tags + " entries, but the events carry "
+                + tagEntries + " tags";
     }
 
     /** No stream index entry without its event: the log check found one entry per event, so the counts tell. */

@@ -22,7 +22,8 @@ class StoreVerifierTest {
             for (int i = 0; i < 300; i++) {
                 String stream = "s" + (i % 3);
                 events.add(new StoredEvent(UUID.randomUUID(), stream, i / 3, i, "T",
-                        ("e" + i).getBytes(StandardCharsets.UTF_8), new byte[0], 1));
+                        ("e" + i).getBytes(StandardCharsets.UTF_8), new byte[0], 1,
+                        i % 10 == 0 ? List.of("tenth", "n:" + i) : List.of()));
             }
             storage.append(events, true);
         }
@@ -49,9 +50,9 @@ class StoreVerifierTest {
         assertThat(report.ok()).as(report.problem()).isTrue();
         assertThat(report.events()).isEqualTo(300);
         assertThat(report.streams()).isEqualTo(3);
-        // Three entries an event: the log, then the stream index, then the id index.
-        assertThat(progress).containsExactly("0/900", "200/900", "400/900", "600/900", "800/900",
-                "900/900");
+        // Four entries an event: the log, then the stream index, the id index and the type index.
+        assertThat(progress).containsExactly("0/1200", "200/1200", "400/1200", "600/1200", "800/1200",
+                "1000/1200", "1200/1200");
     }
 
     @Test
@@ -65,6 +66,19 @@ class StoreVerifierTest {
 
         assertThat(report.problem()).isEqualTo("the event at position 151 (stream 's1' version 50) is missing from"
                 + " the stream index");
+    }
+
+    @Test
+    void aMissingOrStrayQueryIndexEntryIsNamed() throws Exception {
+        store();
+        damage(db -> db.rocks().delete(db.tags(), EventCodec.indexKey(EventCodec.indexPrefix("n:120"), 120)));
+        assertThat(StoreVerifier.verify(directory, (done, total) -> { }).problem())
+                .isEqualTo("the event at position 120 (stream 's0' version 40) is missing from the index of tag 'n:120'");
+
+        damage(db -> db.rocks().put(db.tags(), EventCodec.indexKey(EventCodec.indexPrefix("n:120"), 120), new byte[0]));
+        damage(db -> db.rocks().put(db.types(), EventCodec.indexKey(EventCodec.indexPrefix("Ghost"), 3), new byte[0]));
+        assertThat(StoreVerifier.verify(directory, (done, total) -> { }).problem())
+                .isEqualTo("the type index holds 301 entries for 300 events");
     }
 
     @Test
