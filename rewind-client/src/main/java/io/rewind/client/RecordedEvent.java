@@ -15,6 +15,8 @@ import java.util.UUID;
  * @param globalPosition zero-based, dense across all streams, in commit order
  * @param committedAt    when the server committed it
  * @param tags           what the event is about, as appended
+ * @param erased         its data and metadata were erased for good ({@link RewindClient#eraseEvent}); both are
+ *                       empty, everything else is as appended
  */
 public record RecordedEvent(
         UUID eventId,
@@ -25,7 +27,8 @@ public record RecordedEvent(
         byte[] data,
         byte[] metadata,
         Instant committedAt,
-        Tags tags) {
+        Tags tags,
+        boolean erased) {
 
     /** Copies the arrays and rejects nulls. */
     public RecordedEvent {
@@ -36,6 +39,12 @@ public record RecordedEvent(
         metadata = metadata.clone();
         Objects.requireNonNull(committedAt, "committedAt");
         Objects.requireNonNull(tags, "tags");
+    }
+
+    /** An event as appended. */
+    public RecordedEvent(UUID eventId, String stream, long streamVersion, long globalPosition, String type,
+            byte[] data, byte[] metadata, Instant committedAt, Tags tags) {
+        this(eventId, stream, streamVersion, globalPosition, type, data, metadata, committedAt, tags, false);
     }
 
     /** An event without tags. */
@@ -76,19 +85,19 @@ public record RecordedEvent(
         return other instanceof RecordedEvent e && streamVersion == e.streamVersion
                 && globalPosition == e.globalPosition && eventId.equals(e.eventId) && stream.equals(e.stream)
                 && type.equals(e.type) && Arrays.equals(data, e.data) && Arrays.equals(metadata, e.metadata)
-                && committedAt.equals(e.committedAt) && tags.equals(e.tags);
+                && committedAt.equals(e.committedAt) && tags.equals(e.tags) && erased == e.erased;
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(eventId, stream, streamVersion, globalPosition, type, Arrays.hashCode(data),
-                Arrays.hashCode(metadata), committedAt, tags);
+                Arrays.hashCode(metadata), committedAt, tags, erased);
     }
 
     @Override
     public String toString() {
         return "RecordedEvent[" + stream + "@" + streamVersion + ", position " + globalPosition + ", " + type + ", id "
                 + eventId + ", " + data.length + " bytes of data, " + metadata.length + " of metadata, committed "
-                + committedAt + (tags.isEmpty() ? "" : ", tags " + tags) + "]";
+                + committedAt + (tags.isEmpty() ? "" : ", tags " + tags) + (erased ? ", erased" : "") + "]";
     }
 }

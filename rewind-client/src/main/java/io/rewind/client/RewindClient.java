@@ -268,6 +268,63 @@ public final class RewindClient implements AutoCloseable {
         return connection.send(ClientCodec.serverInfo()).thenApply(ClientCodec::toServerInfo);
     }
 
+    /**
+     * Deletes a stream: its events are no longer returned by any read, and later an append to it continues after
+     * its last version. The server removes them from its disk in the background. An operation for administrators.
+     *
+     * @param expected checked like an append's ({@link WrongExpectedVersionException})
+     * @return the stream's lifecycle after it
+     */
+    public CompletableFuture<StreamMetadata> deleteStreamAsync(String stream, ExpectedVersion expected) {
+        return connection.send(ClientCodec.deleteStream(stream, expected, false))
+                .thenApply(ClientCodec::toStreamMetadata);
+    }
+
+    /** Blocking form of {@link #deleteStreamAsync}. */
+    public StreamMetadata deleteStream(String stream, ExpectedVersion expected) {
+        return await(deleteStreamAsync(stream, expected));
+    }
+
+    /**
+     * Deletes a stream for good: as {@link #deleteStream}, and every later append to it (or change to its
+     * lifecycle) fails with {@link StreamDeletedException}. A name never used may be tombstoned too.
+     */
+    public StreamMetadata tombstoneStream(String stream, ExpectedVersion expected) {
+        return await(connection.send(ClientCodec.deleteStream(stream, expected, true))
+                .thenApply(ClientCodec::toStreamMetadata));
+    }
+
+    /**
+     * Hides a stream's events below {@code beforeVersion} (at most its last version + 1); the stream keeps its
+     * versions. A stream truncated further stays as it is.
+     */
+    public StreamMetadata truncateStream(String stream, long beforeVersion) {
+        return await(connection.send(ClientCodec.truncateStream(stream, beforeVersion))
+                .thenApply(ClientCodec::toStreamMetadata));
+    }
+
+    /** Sets how much of the stream reads return; events beyond it are hidden at once and removed later. */
+    public StreamMetadata setStreamRetention(String stream, StreamRetention retention) {
+        return await(connection.send(ClientCodec.setStreamRetention(stream, retention))
+                .thenApply(ClientCodec::toStreamMetadata));
+    }
+
+    /** The stream's lifecycle (needs read permission on it, when the server checks keys). */
+    public StreamMetadata streamMetadata(String stream) {
+        return await(connection.send(ClientCodec.getStreamMetadata(stream)).thenApply(ClientCodec::toStreamMetadata));
+    }
+
+    /**
+     * Erases one event's data and metadata for good, for a "forget this person" request: the event keeps its id,
+     * type, tags, stream, version and position (reads return it with {@link RecordedEvent#erased()} set), and the
+     * erased bytes are removed from the server's disk by its cleanup. An operation for administrators.
+     *
+     * @throws StreamNotFoundException when no event has this id
+     */
+    public ErasedEvent eraseEvent(UUID eventId) {
+        return await(connection.send(ClientCodec.eraseEvent(eventId)).thenApply(ClientCodec::toErasedEvent));
+    }
+
     /** Blocking form of {@link #serverInfoAsync()}. */
     public ServerInfo serverInfo() {
         return await(serverInfoAsync());

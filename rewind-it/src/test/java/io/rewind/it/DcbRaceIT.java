@@ -39,8 +39,8 @@ import org.junit.jupiter.api.io.TempDir;
 class DcbRaceIT {
     private static final int CLIENTS = 20;
     private static final int SEATS = 5;
-    /** How long the clients race: 15 s in the everyday build, 30 s with -Plong. */
-    private static final long RACE_SECONDS = Boolean.getBoolean("rewind.it.long") ? 30 : 15;
+    /** How long the clients race: 8 s in the everyday build (thousands of races), 30 s with -Plong. */
+    private static final long RACE_SECONDS = Boolean.getBoolean("rewind.it.long") ? 30 : 8;
 
     @TempDir
     Path tmp;
@@ -152,13 +152,15 @@ class DcbRaceIT {
                 threads.add(thread);
                 thread.start();
             }
-            SplittableRandom random = new SplittableRandom(3);
+            // Each kill waits for appends acknowledged since the restart before it: a slow machine still gets
+            // kills in the middle of work, not only while the writers wait for a server that is not up yet.
             for (int kill = 0; kill < 3; kill++) {
-                TimeUnit.MILLISECONDS.sleep(300 + random.nextInt(600));
+                int before = acknowledged.size();
+                awaitAcknowledged(acknowledged, before + 10);
                 server.kill();
                 server.restart();
             }
-            TimeUnit.MILLISECONDS.sleep(500);
+            awaitAcknowledged(acknowledged, acknowledged.size() + 10);
             List<RecordedEvent> log = stopAndReadTheLog(running, threads, server);
             Map<String, List<RecordedEvent>> byBatch = new HashMap<>();
             for (RecordedEvent event : log) {
@@ -173,8 +175,17 @@ class DcbRaceIT {
                 }
             }
             assertThat(byBatch.keySet()).containsAll(acknowledged);
-            assertThat(acknowledged).as("enough was acknowledged to mean something").hasSizeGreaterThan(20);
+            assertThat(acknowledged).as("enough was acknowledged to mean something").hasSizeGreaterThanOrEqualTo(40);
             assertThat(retries.get()).as("the kills interrupted writers").isPositive();
+        }
+    }
+
+    private static void awaitAcknowledged(Set<String> acknowledged, int count) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (acknowledged.size() < count) {
+            assertThat(System.nanoTime() < deadline).as("%d appends acknowledged within a minute, %d were", count,
+                    acknowledged.size()).isTrue();
+            TimeUnit.MILLISECONDS.sleep(20);
         }
     }
 

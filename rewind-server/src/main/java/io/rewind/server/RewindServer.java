@@ -6,6 +6,7 @@ import io.rewind.server.config.ServerVersion;
 import io.rewind.server.http.HealthEndpoint;
 import io.rewind.server.http.PrometheusMetrics;
 import io.rewind.server.http.ServerMetrics;
+import io.rewind.server.storage.Cleanup;
 import io.rewind.server.storage.EventStorage;
 import io.rewind.server.storage.InMemoryStorage;
 import io.rewind.server.storage.RocksDbStorage;
@@ -29,11 +30,14 @@ public final class RewindServer implements AutoCloseable {
     private final HealthEndpoint health;
     /** This member of a replicated group; null when the server runs alone. */
     private final RaftReplication raft;
+    /** The background cleanup of a RocksDB store; null for the in-memory engine. */
+    private final Cleanup cleanup;
     private boolean closed;
 
     private RewindServer(ServerConfig config, EventStorage storage, ZeroMqServer zeromq, HealthEndpoint health,
-            RaftReplication raft) {
+            RaftReplication raft, Cleanup cleanup) {
         this.health = health;
+        this.cleanup = cleanup;
         this.raft = raft;
         this.config = config;
         this.storage = storage;
@@ -90,7 +94,9 @@ public final class RewindServer implements AutoCloseable {
             }
             throw e;
         }
-        RewindServer server = new RewindServer(config, storage, zeromq, health, raft);
+        Cleanup cleanup = storage instanceof RocksDbStorage rocks ? new Cleanup(rocks, config.cleanup().interval(),
+                config.cleanup().eventsPerSecond(), config.replicated()).start() : null;
+        RewindServer server = new RewindServer(config, storage, zeromq, health, raft, cleanup);
         warnIfExposed(config, zeromq);
         if (health != null) {
             RaftReplication member = raft;
@@ -177,6 +183,9 @@ public final class RewindServer implements AutoCloseable {
             health.stopping();
         }
         zeromq.close();
+        if (cleanup != null) {
+            cleanup.close();
+        }
         if (raft != null) {
             raft.close();
         }

@@ -512,22 +512,23 @@ public final class CatchUpSubscription implements Subscription {
                 setState(reason);
                 announced = true;
             }
-            for (RecordedEvent event : page.events()) {
-                long position = positionOf(event);
-                // A page by query skips what does not match: its events follow each other, not the positions.
-                if (position == checkpoint + 1 || query != null && position > checkpoint) {
-                    offer(event, position);
-                }
-            }
-            if (query != null) {
-                // A page by query holds only what matches; everything before next_from was looked at.
-                checkpoint = Math.max(checkpoint, page.nextFrom() - 1);
-            } else if (!page.events().isEmpty() && checkpoint < next) {
-                // History is dense; a page that does not continue it would be read again forever.
+            if (!page.events().isEmpty() && positionOf(page.events().get(0)) < next) {
+                // A page from before where it was asked to start would be read again forever.
                 throw new Stop(new RewindException("history of " + describe(target) + " does not continue at position "
                         + next + ": the page starts at " + positionOf(page.events().get(0))));
             }
-            if (page.endReached() || page.events().isEmpty() && (query == null || checkpoint < next)) {
+            // History skips what is not returned: events a query does not match, and events removed (deleted,
+            // truncated, expired) from their streams. Everything before next_from was looked at.
+            for (RecordedEvent event : page.events()) {
+                long position = positionOf(event);
+                if (position > checkpoint) {
+                    offer(event, position);
+                }
+            }
+            if (page.nextFrom() > 0) {
+                checkpoint = Math.max(checkpoint, page.nextFrom() - 1);
+            }
+            if (page.endReached() || page.events().isEmpty() && checkpoint < next) {
                 break;
             }
         }

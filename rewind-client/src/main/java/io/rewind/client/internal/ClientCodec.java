@@ -3,6 +3,10 @@ package io.rewind.client.internal;
 import io.rewind.client.AppendCondition;
 import io.rewind.client.AppendResult;
 import io.rewind.client.ConditionFailedException;
+import io.rewind.client.ErasedEvent;
+import io.rewind.client.StreamDeletedException;
+import io.rewind.client.StreamMetadata;
+import io.rewind.client.StreamRetention;
 import io.rewind.client.BackupResult;
 import io.rewind.client.Direction;
 import io.rewind.client.EventData;
@@ -120,6 +124,43 @@ public final class ClientCodec {
         return Request.newBuilder().setRead(read);
     }
 
+    public static Request.Builder deleteStream(String stream, ExpectedVersion expected, boolean tombstone) {
+        return Request.newBuilder().setDeleteStream(io.rewind.protocol.v1.DeleteStreamRequest.newBuilder()
+                .setStream(stream).setExpectedVersion(toProto(expected)).setTombstone(tombstone));
+    }
+
+    public static Request.Builder truncateStream(String stream, long beforeVersion) {
+        return Request.newBuilder().setTruncateStream(io.rewind.protocol.v1.TruncateStreamRequest.newBuilder()
+                .setStream(stream).setBeforeVersion(beforeVersion));
+    }
+
+    public static Request.Builder setStreamRetention(String stream, StreamRetention retention) {
+        return Request.newBuilder().setSetStreamMetadata(io.rewind.protocol.v1.SetStreamMetadataRequest.newBuilder()
+                .setStream(stream).setMaxAgeSeconds(retention.maxAge().toSeconds()).setMaxCount(retention.maxCount()));
+    }
+
+    public static Request.Builder getStreamMetadata(String stream) {
+        return Request.newBuilder().setGetStreamMetadata(io.rewind.protocol.v1.GetStreamMetadataRequest.newBuilder()
+                .setStream(stream));
+    }
+
+    public static Request.Builder eraseEvent(UUID eventId) {
+        return Request.newBuilder().setEraseEvent(io.rewind.protocol.v1.EraseEventRequest.newBuilder()
+                .setEventId(WireFormat.eventId(eventId)));
+    }
+
+    public static StreamMetadata toStreamMetadata(Response response) {
+        var metadata = expect(response, Response.ResultCase.STREAM_METADATA).getStreamMetadata();
+        return new StreamMetadata(metadata.getStream(), metadata.getLastVersion(), metadata.getTruncateBefore(),
+                metadata.getTombstoned(), java.time.Duration.ofSeconds(metadata.getMaxAgeSeconds()),
+                metadata.getMaxCount(), metadata.getFirstVisibleVersion());
+    }
+
+    public static ErasedEvent toErasedEvent(Response response) {
+        var erased = expect(response, Response.ResultCase.ERASE_EVENT).getEraseEvent();
+        return new ErasedEvent(erased.getGlobalPosition(), erased.getStream(), erased.getStreamVersion());
+    }
+
     public static Request.Builder backup(String directory) {
         return Request.newBuilder().setBackup(io.rewind.protocol.v1.BackupRequest.newBuilder().setDirectory(directory));
     }
@@ -178,7 +219,7 @@ public final class ClientCodec {
         return new RecordedEvent(id, record.getStream(), record.getStreamVersion(),
                 record.getGlobalPosition(), record.getType(), record.getData().toByteArray(),
                 record.getMetadata().toByteArray(), WireFormat.instant(record.getCommitTimestampMicros()),
-                record.getTagsCount() == 0 ? Tags.none() : Tags.of(record.getTagsList()));
+                record.getTagsCount() == 0 ? Tags.none() : Tags.of(record.getTagsList()), record.getErased());
     }
 
     private static Response expect(Response response, Response.ResultCase expected) {
@@ -211,6 +252,7 @@ public final class ClientCodec {
             case INTERNAL -> new ServerErrorException(message);
             case PERMISSION_DENIED -> new PermissionDeniedException(message);
             case CONDITION_FAILED -> new ConditionFailedException(message, error.getConditionFailed().getPosition());
+            case STREAM_DELETED -> new StreamDeletedException(message);
             case NOT_LEADER -> new NotLeaderException(message, error.getNotLeader().getLeaderId(),
                     error.getNotLeader().getLeaderCommandEndpoint());
             default -> new RewindException("server error " + error.getCode() + ": " + message);

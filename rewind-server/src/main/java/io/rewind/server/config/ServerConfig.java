@@ -33,7 +33,16 @@ public record ServerConfig(
         Legacy legacy,
         HttpEndpoint httpEndpoint,
         ClusterConfig cluster,
-        Curve curve) {
+        Curve curve,
+        Cleanup cleanup) {
+
+    /**
+     * The background removal of what stream lifecycles hide (RocksDB only).
+     *
+     * @param interval       how often it looks for work
+     * @param eventsPerSecond the most events it removes per second, so that appends keep their pace
+     */
+    public record Cleanup(java.time.Duration interval, long eventsPerSecond) {}
 
     /** Whether this server is a member of a replicated group. */
     public boolean replicated() {

@@ -140,6 +140,16 @@ public final class ServerOptions {
                     + " acknowledged once a majority has them on disk. Off unless set: the server runs alone.")
     String peers;
 
+    @Option(names = "--cleanup-interval", paramLabel = "SECONDS", defaultValue = "10",
+            description = "How often the background cleanup removes from the disk what deleted, truncated and expired"
+                    + " streams hide, and compacts erased events away (RocksDB; default: ${DEFAULT-VALUE}).")
+    double cleanupIntervalSeconds;
+
+    @Option(names = "--cleanup-rate", paramLabel = "EVENTS", defaultValue = "50000",
+            description = "Most events the cleanup removes per second, so that appends keep their pace"
+                    + " (default: ${DEFAULT-VALUE}).")
+    long cleanupRate;
+
     @Option(names = "--snapshot-interval", paramLabel = "ENTRIES", defaultValue = "50000",
             description = "In a replicated group: Raft log entries (group commits) applied between two snapshots of the"
                     + " store, after each of which the log is purged; a member behind the purged log gets the leader's"
@@ -271,6 +281,11 @@ public final class ServerOptions {
                 maxAppendSize, maxReadPage, maxReadPageSize, maxTagsPerEvent, maxTagSize);
         ServerConfig.HttpEndpoint http = httpEndpoint == null ? null : parseHttp(commandLine, httpEndpoint);
         checkRange(commandLine, "--snapshot-interval", snapshotInterval, 100, 100_000_000);
+        if (!(cleanupIntervalSeconds >= 0.1 && cleanupIntervalSeconds <= 86_400)) {
+            throw new ParameterException(commandLine, "Invalid value for option '--cleanup-interval': "
+                    + cleanupIntervalSeconds + " is outside 0.1 .. 86400 seconds");
+        }
+        checkRange(commandLine, "--cleanup-rate", cleanupRate, 100, 100_000_000);
         checkRange(commandLine, "--raft-segment-size", raftSegmentSize, 1L << 20, 1L << 30);
         ServerConfig.Curve curve = curve(commandLine);
         ClusterConfig cluster = cluster(commandLine);
@@ -289,7 +304,8 @@ public final class ServerOptions {
                 commandEndpoint, streamEndpoint,
                 fsync, maxMessageSize, limits, queueCapacity, feedHighWaterMark,
                 new ServerConfig.Legacy(legacyQueryEndpoint, legacyStreamEndpoint, legacyStream), http, cluster,
-                curve);
+                curve, new ServerConfig.Cleanup(java.time.Duration.ofMillis((long) (cleanupIntervalSeconds * 1000)),
+                        cleanupRate));
     }
 
     private ServerConfig.Curve curve(CommandLine commandLine) {

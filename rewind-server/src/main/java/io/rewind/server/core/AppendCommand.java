@@ -6,13 +6,27 @@ import java.util.List;
  * A request to append events to one stream or several, atomically: all of them, with consecutive global positions
  * in the order of the parts, or none.
  *
- * @param parts     at least one; no stream twice
+ * <p>Or, with {@code operation} set (and no parts), a change to a stream's lifecycle or to one event, which the
+ * writer orders with the appends.
+ *
+ * @param parts     at least one (none for an operation); no stream twice
  * @param condition the append's Dynamic Consistency Boundary condition, or null for none
+ * @param operation the stream operation this command is instead of an append, or null
  */
-public record AppendCommand(List<StreamPart> parts, AppendCondition condition) {
+public record AppendCommand(List<StreamPart> parts, AppendCondition condition, StreamOperation operation) {
 
     public AppendCommand {
         parts = List.copyOf(parts);
+    }
+
+    /** An append. */
+    public AppendCommand(List<StreamPart> parts, AppendCondition condition) {
+        this(parts, condition, null);
+    }
+
+    /** A stream operation. */
+    public static AppendCommand of(StreamOperation operation) {
+        return new AppendCommand(List.of(), null, operation);
     }
 
     /** An unconditional append to one stream. */
@@ -31,6 +45,9 @@ public record AppendCommand(List<StreamPart> parts, AppendCondition condition) {
 
     /** For messages: "stream 'a'", or "streams 'a', 'b'". */
     public String describeStreams() {
+        if (operation != null) {
+            return operation.describe();
+        }
         if (parts.size() == 1) {
             return "stream '" + parts.get(0).stream() + "'";
         }

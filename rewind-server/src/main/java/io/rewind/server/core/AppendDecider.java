@@ -4,6 +4,8 @@ import io.rewind.server.storage.EventLocation;
 import io.rewind.server.storage.EventStorage;
 import io.rewind.server.storage.ReadDirection;
 import io.rewind.server.storage.StoredEvent;
+import io.rewind.server.storage.StreamState;
+import io.rewind.server.storage.TimestampSearch;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -37,7 +39,13 @@ public final class AppendDecider {
      * @param toWrite the accepted appends' events, in position order
      */
     public record Decision<T>(List<AppendOutcome<T>> outcomes, List<StoredEvent> toWrite, long nextPosition,
-            Map<String, Long> heads, long commitMicros) {}
+            Map<String, Long> heads, long commitMicros, Map<String, StreamState> states, List<Long> erasures) {
+
+        /** What to write for this decision. */
+        public EventStorage.Changes changes() {
+            return new EventStorage.Changes(toWrite, states, erasures);
+        }
+    }
 
     private final EventStorage storage;
     /** The global position of the next event written; -1 until the first decision asks the storage. */
@@ -106,7 +114,8 @@ public final class AppendDecider {
                         RequestError.of(ErrorCode.INTERNAL, "server error checking the append: " + e.getMessage())));
             }
         }
-        return new Decision<>(outcomes, group.toWrite, group.nextPosition, group.heads, micros);
+        return new Decision<>(outcomes, group.toWrite, group.nextPosition, group.heads, micros, group.states,
+                group.erasures);
     }
 
     /** The decision's events are stored: later decisions follow them. */
@@ -133,6 +142,9 @@ public final class AppendDecider {
     private Map<UUID, EventLocation> storedIds(List<AppendCommand> commands) {
         List<UUID> ids = new ArrayList<>();
         for (AppendCommand command : commands) {
+            if (command.operation() instanceof StreamOperation.Erase erase) {
+                ids.add(erase.eventId());
+            }
             for (StreamPart part : command.parts()) {
                 for (ProposedEvent event : part.events()) {
                     if (event.eventId() != null) {
@@ -153,6 +165,9 @@ public final class AppendDecider {
     /** Stream heads and event ids as they will be once the group is written. */
     private final class Group {
         private final Map<String, Long> heads = new HashMap<>();
+        /** Streams' lifecycles as the group's operations leave them. */
+        private final Map<String, StreamState> states = new HashMap<>();
+        private final List<Long> erasures = new ArrayList<>();
         private final Map<UUID, EventLocation> ids = new HashMap<>();
         private final List<StoredEvent> toWrite = new ArrayList<>();
         private final long commitMicros;
@@ -160,17 +175,23 @@ public final class AppendDecider {
         /** Where the group's ids were stored before it, or null to look each up alone. */
         private final Map<UUID, EventLocation> stored;
         private long nextPosition;
+        /** The position of the group's first event: those from here on are in {@link #toWrite}. */
+        private final long nextGlobalPositionAtStart;
         /** Payload of {@link #toWrite}, as {@link StoredEvent#payloadSize()} counts it. */
         private long bytes;
 
         Group(long nextPosition, Map<UUID, EventLocation> stored, long commitMicros, boolean capacity) {
             this.nextPosition = nextPosition;
+            this.nextGlobalPositionAtStart = nextPosition;
             this.stored = stored;
             this.commitMicros = commitMicros;
             this.capacity = capacity;
         }
 
         <T> AppendOutcome<T> apply(AppendCommand command, T attachment) {
+            if (command.operation() != null) {
+                return AppendOutcome.done(attachment, operate(command.operation()));
+            }
             // First: a retry of an append already stored gets its original result, even if its condition or
             // expected versions would now fail (because of its own events).
             AppendResult duplicate = findDuplicate(command);
@@ -180,6 +201,9 @@ public final class AppendDecider {
             Map<String, Long> partHeads = new HashMap<>();
             long payload = 0;
             for (StreamPart part : command.parts()) {
+                if (stateOf(part.stream()).tombstoned()) {
+                    throw tombstoned(part.stream(), "append to it");
+                }
                 long head = heads.computeIfAbsent(part.stream(), this::committedHead);
                 if (!part.expectedVersion().matches(head)) {
                     throw RequestError.wrongExpectedVersion(part.stream(), part.expectedVersion(), head)
@@ -230,7 +254,12 @@ public final class AppendDecider {
          * own accepted appends (which the storage does not hold yet). -1 for none.
          */
         private long firstMatch(AppendCondition condition) {
+            // Events a stream's lifecycle hides do not count: decided at the group's commit time, the same on every
+            // member, whenever each member's cleanup removes them.
             long stored = storage.firstMatch(condition.failIfEventsMatch(), condition.after());
+            while (stored >= 0 && hidden(stored)) {
+                stored = storage.firstMatch(condition.failIfEventsMatch(), stored);
+            }
             if (stored >= 0) {
                 return stored;
             }
@@ -289,6 +318,106 @@ public final class AppendDecider {
         /** Each stream's result, for a multi-stream append; a one-stream append's result says it all. */
         private List<AppendResult.StreamResult> perStream(List<AppendResult.StreamResult> streams) {
             return streams.size() == 1 ? List.of() : streams;
+        }
+
+        private boolean hidden(long position) {
+            List<StoredEvent> event = storage.readAll(position, ReadDirection.FORWARD, 1, Long.MAX_VALUE);
+            if (event.isEmpty() || event.get(0).globalPosition() != position) {
+                return true;
+            }
+            StoredEvent found = event.get(0);
+            long head = heads.computeIfAbsent(found.stream(), this::committedHead);
+            return stateOf(found.stream()).hides(found.streamVersion(), found.commitTimestampMicros(), head,
+                    commitMicros);
+        }
+
+        private StreamState stateOf(String stream) {
+            StreamState pending = states.get(stream);
+            return pending != null ? pending : storage.streamState(stream);
+        }
+
+        private RequestException tombstoned(String stream, String what) {
+            return RequestException.of(ErrorCode.STREAM_DELETED, "stream '" + stream + "' was deleted for good"
+                    + " (tombstoned): cannot " + what + "; nothing was changed");
+        }
+
+        private OperationResult operate(StreamOperation operation) {
+            if (operation instanceof StreamOperation.Erase erase) {
+                EventLocation location = locate(erase.eventId());
+                if (location == null) {
+                    throw RequestException.of(ErrorCode.NOT_FOUND, "no event with id " + erase.eventId()
+                            + " is stored; nothing was erased");
+                }
+                long position = location.globalPosition();
+                if (position >= nextGlobalPositionAtStart) {
+                    // Appended earlier in this same group: erased before it is written.
+                    int index = (int) (position - nextGlobalPositionAtStart);
+                    toWrite.set(index, toWrite.get(index).erase());
+                } else if (!erasures.contains(position)) {
+                    erasures.add(position);
+                }
+                long head = heads.computeIfAbsent(location.stream(), this::committedHead);
+                return new OperationResult(location.stream(), head, stateOf(location.stream()), position,
+                        location.streamVersion());
+            }
+            String stream;
+            StreamState state;
+            long head;
+            if (operation instanceof StreamOperation.Delete delete) {
+                stream = delete.stream();
+                state = stateOf(stream);
+                head = heads.computeIfAbsent(stream, this::committedHead);
+                if (state.tombstoned()) {
+                    throw tombstoned(stream, "delete it again");
+                }
+                if (!delete.expected().matches(head)) {
+                    throw RequestError.wrongExpectedVersion(stream, delete.expected(), head).asException();
+                }
+                if (head < 0 && !delete.tombstone()) {
+                    throw RequestException.of(ErrorCode.NOT_FOUND, "stream '" + stream + "' does not exist;"
+                            + " nothing was deleted");
+                }
+                state = state.withTruncateBefore(head + 1);
+                if (delete.tombstone()) {
+                    state = state.tombstone();
+                }
+            } else if (operation instanceof StreamOperation.Truncate truncate) {
+                stream = truncate.stream();
+                state = stateOf(stream);
+                head = heads.computeIfAbsent(stream, this::committedHead);
+                if (state.tombstoned()) {
+                    throw tombstoned(stream, "truncate it");
+                }
+                if (head < 0) {
+                    throw RequestException.of(ErrorCode.NOT_FOUND, "stream '" + stream + "' does not exist;"
+                            + " nothing was truncated");
+                }
+                if (truncate.beforeVersion() < 0 || truncate.beforeVersion() > head + 1) {
+                    throw RequestException.of(ErrorCode.INVALID_REQUEST, "stream '" + stream + "' can be truncated"
+                            + " before a version from 0 to " + (head + 1) + " (its last version + 1), not "
+                            + truncate.beforeVersion());
+                }
+                state = state.withTruncateBefore(truncate.beforeVersion());
+            } else {
+                StreamOperation.SetRetention retention = (StreamOperation.SetRetention) operation;
+                stream = retention.stream();
+                state = stateOf(stream);
+                head = heads.computeIfAbsent(stream, this::committedHead);
+                if (state.tombstoned()) {
+                    throw tombstoned(stream, "change its retention");
+                }
+                // What the old retention hid stays hidden: a looser one must not bring back events that a member's
+                // cleanup may already have removed (every member would then return something else).
+                long hiddenBelow = state.firstVersionByPosition(head);
+                if (state.maxAgeMicros() > 0 && head >= 0) {
+                    hiddenBelow = Math.max(hiddenBelow, TimestampSearch.streamVersion(storage, stream,
+                            commitMicros - state.maxAgeMicros(), ReadDirection.FORWARD));
+                }
+                state = state.withTruncateBefore(Math.min(Math.max(hiddenBelow, 0), head + 1))
+                        .withRetention(retention.maxAgeMicros(), retention.maxCount());
+            }
+            states.put(stream, state);
+            return new OperationResult(stream, head, state, -1, -1);
         }
 
         private long committedHead(String stream) {

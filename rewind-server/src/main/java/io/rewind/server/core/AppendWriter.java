@@ -264,7 +264,7 @@ public final class AppendWriter<T> implements AutoCloseable {
         List<AppendOutcome<T>> outcomes = decision.outcomes();
         long writeStart = System.nanoTime();
         try {
-            storage.append(decision.toWrite(), sync);
+            storage.write(decision.changes(), sync);
             decider.written(decision);
         } catch (RuntimeException e) {
             log.error("Could not write {} events of {} appends; rejecting them all: {}", decision.toWrite().size(),

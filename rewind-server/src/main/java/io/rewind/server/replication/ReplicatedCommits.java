@@ -106,7 +106,7 @@ public final class ReplicatedCommits<T> implements AppendWriter.Replicator<T>, R
                 .setSequence(number)
                 .setCommitTimestampMicros(ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now()));
         for (AppendCommand command : commands) {
-            entry.addAppends(ProtoCodec.toRequest(command));
+            entry.addCommands(ProtoCodec.toReplicated(command));
         }
         waiting.put(number, attachments);
         proposedAt.put(number, System.nanoTime());
@@ -145,7 +145,7 @@ public final class ReplicatedCommits<T> implements AppendWriter.Replicator<T>, R
             List<AppendOutcome<T>> outcomes = new ArrayList<>(entry.outcomes().size());
             for (AppendOutcome<Integer> outcome : entry.outcomes()) {
                 T attachment = owners == null ? null : owners.get(outcome.attachment());
-                outcomes.add(new AppendOutcome<>(attachment, outcome.result(), outcome.committed(), outcome.error()));
+                outcomes.add(outcome.withAttachment(attachment));
             }
             deliver(outcomes);
         }

@@ -238,16 +238,21 @@ final class RewindStateMachine extends BaseStateMachine {
                     + "); a member must not skip an entry the others apply", e);
             throw new IllegalStateException(e);
         }
-        List<AppendCommand> commands = new ArrayList<>(appends.getAppendsCount());
-        List<Integer> indexes = new ArrayList<>(appends.getAppendsCount());
+        List<AppendCommand> commands = new ArrayList<>(appends.getAppendsCount() + appends.getCommandsCount());
+        List<Integer> indexes = new ArrayList<>(commands.size());
+        // Entries written before stream operations existed hold appends only.
         for (AppendRequest request : appends.getAppendsList()) {
             indexes.add(commands.size());
             commands.add(ProtoCodec.toCommand(request));
         }
+        for (io.rewind.protocol.v1.ReplicatedCommand command : appends.getCommandsList()) {
+            indexes.add(commands.size());
+            commands.add(ProtoCodec.toCommand(command));
+        }
         AppendDecider.Decision<Integer> decision = decider.decide(commands, indexes,
                 appends.getCommitTimestampMicros(), false);
         try {
-            storage.appendReplicated(decision.toWrite(), entry.getTerm(), entry.getIndex());
+            storage.appendReplicated(decision.changes(), entry.getTerm(), entry.getIndex());
         } catch (RuntimeException e) {
             // Going on would leave this member without events the others hold at the same positions. A
             // restart applies the entry again from the log, once the store can write.

@@ -14,15 +14,20 @@ import java.util.UUID;
  * event value: u8 format(2) | uuid(16) | stream version(8) | commit micros(8)
  *              | u16 stream length | stream | u32 type length | type
  *              | u32 data length | data | u32 metadata length | metadata
- *              | u16 tag count | (u16 tag length | tag)*            (format 1, before tags: no tag part)
+ *              | u16 tag count | (u16 tag length | tag)* | u8 flags (1: erased)
+ *              (format 2, before erasure: no flags; format 1, before tags: no tags either)
+ * stream state value: truncate before(8) | tombstoned(1) | max age micros(8) | max count(8)
  * stream index key: stream UTF-8 | 0x00 | version(8)      (names have no NUL, so this is prefix-free)
  * event id value:   global position(8) | stream version(8) | stream UTF-8
  * tag / type index key: u32 length | tag or type UTF-8 | global position(8)   (value empty)
  * </pre>
  */
 final class EventCodec {
-    /** Events written since tags exist. */
-    private static final byte FORMAT = 2;
+    /** Events written since erasure exists. */
+    private static final byte FORMAT = 3;
+    /** Events written with tags, before erasure: no flags. Read, never written. */
+    private static final byte FORMAT_WITHOUT_FLAGS = 2;
+    private static final byte ERASED = 1;
     /** Events written before: the same without the tag part. Read, never written. */
     private static final byte FORMAT_WITHOUT_TAGS = 1;
     /** Length of an event-id key: the UUID's 16 bytes. */
@@ -100,7 +105,7 @@ final class EventCodec {
             tagBytes += 2 + encoded.length;
         }
         int size = 1 + 16 + 8 + 8 + 2 + stream.length + 4 + type.length + 4 + event.data().length + 4
-                + event.metadata().length + tagBytes;
+                + event.metadata().length + tagBytes + 1;
         ByteBuffer buffer = ByteBuffer.allocate(size);
         buffer.put(FORMAT)
                 .putLong(event.eventId().getMostSignificantBits())
@@ -115,6 +120,7 @@ final class EventCodec {
         for (byte[] tag : tags) {
             buffer.putShort((short) tag.length).put(tag);
         }
+        buffer.put(event.erased() ? ERASED : 0);
         return buffer.array();
     }
 
@@ -122,7 +128,7 @@ final class EventCodec {
     static StoredEvent decodeEvent(long position, byte[] value) {
         ByteBuffer buffer = ByteBuffer.wrap(value);
         byte format = buffer.get();
-        if (format != FORMAT && format != FORMAT_WITHOUT_TAGS) {
+        if (format != FORMAT && format != FORMAT_WITHOUT_FLAGS && format != FORMAT_WITHOUT_TAGS) {
             throw new StorageException("event at global position " + position + " has unknown format " + format);
         }
         UUID id = new UUID(buffer.getLong(), buffer.getLong());
@@ -133,7 +139,7 @@ final class EventCodec {
         byte[] data = bytes(buffer, buffer.getInt());
         byte[] metadata = bytes(buffer, buffer.getInt());
         List<String> tags = List.of();
-        if (format == FORMAT) {
+        if (format != FORMAT_WITHOUT_TAGS) {
             int count = Short.toUnsignedInt(buffer.getShort());
             if (count > 0) {
                 String[] read = new String[count];
@@ -143,7 +149,18 @@ final class EventCodec {
                 tags = List.of(read);
             }
         }
-        return new StoredEvent(id, stream, version, position, type, data, metadata, micros, tags);
+        boolean erased = format == FORMAT && (buffer.get() & ERASED) != 0;
+        return new StoredEvent(id, stream, version, position, type, data, metadata, micros, tags, erased);
+    }
+
+    static byte[] encodeState(StreamState state) {
+        return ByteBuffer.allocate(25).putLong(state.truncateBefore()).put((byte) (state.tombstoned() ? 1 : 0))
+                .putLong(state.maxAgeMicros()).putLong(state.maxCount()).array();
+    }
+
+    static StreamState decodeState(byte[] value) {
+        ByteBuffer buffer = ByteBuffer.wrap(value);
+        return new StreamState(buffer.getLong(), buffer.get() != 0, buffer.getLong(), buffer.getLong());
     }
 
     private static String string(ByteBuffer buffer, int length) {

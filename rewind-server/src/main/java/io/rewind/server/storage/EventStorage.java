@@ -51,7 +51,32 @@ public interface EventStorage extends AutoCloseable {
      * @param sync whether to make the write durable (fsync) before returning
      * @throws StorageException when nothing was stored
      */
-    void append(List<StoredEvent> events, boolean sync);
+    default void append(List<StoredEvent> events, boolean sync) {
+        write(Changes.of(events), sync);
+    }
+
+    /**
+     * What one group commit changes: new events (as {@link #append} takes them), streams' new lifecycles, and
+     * events whose data and metadata are erased (by global position).
+     */
+    record Changes(List<StoredEvent> events, Map<String, StreamState> states, List<Long> erasures) {
+        public static Changes of(List<StoredEvent> events) {
+            return new Changes(events, Map.of(), List.of());
+        }
+
+        public boolean onlyEvents() {
+            return states.isEmpty() && erasures.isEmpty();
+        }
+    }
+
+    /** Stores the changes atomically: all or none; see {@link #append} for the events. */
+    void write(Changes changes, boolean sync);
+
+    /** The stream's lifecycle: {@link StreamState#NONE} for a stream never given one. */
+    StreamState streamState(String stream);
+
+    /** Every stream whose lifecycle is not {@link StreamState#NONE}. */
+    Map<String, StreamState> streamStates();
 
     /**
      * Why this engine cannot take more events now, or null when it can: a disk almost full, a memory

@@ -36,6 +36,7 @@ public final class InMemoryStorage implements EventStorage {
     /** Positions of the events that carry each tag, and of the events of each type: the query indexes. */
     private final Map<String, PositionList> tags = new HashMap<>();
     private final Map<String, PositionList> types = new HashMap<>();
+    private final Map<String, StreamState> states = new HashMap<>();
 
     /** An unbounded store. */
     public InMemoryStorage() {
@@ -116,10 +117,36 @@ public final class InMemoryStorage implements EventStorage {
     }
 
     @Override
-    public void append(List<StoredEvent> events, boolean sync) {
+    public StreamState streamState(String stream) {
+        lock.readLock().lock();
+        try {
+            return states.getOrDefault(stream, StreamState.NONE);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    @Override
+    public Map<String, StreamState> streamStates() {
+        lock.readLock().lock();
+        try {
+            return Map.copyOf(states);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    @Override
+    public void write(Changes changes, boolean sync) {
+        List<StoredEvent> events = changes.events();
         lock.writeLock().lock();
         try {
             verifyDense(events);
+            for (long position : changes.erasures()) {
+                if (position < 0 || position >= log.size()) {
+                    throw new StorageException("cannot erase the event at position " + position + ": there is none");
+                }
+            }
             long added = 0;
             for (StoredEvent event : events) {
                 added += footprint(1, event.payloadSize());
@@ -131,6 +158,12 @@ public final class InMemoryStorage implements EventStorage {
                 }
                 types.computeIfAbsent(event.type(), t -> new PositionList()).add(event.globalPosition());
             }
+            for (long position : changes.erasures()) {
+                StoredEvent erased = log.get((int) position);
+                added -= erased.data().length + erased.metadata().length;
+                log.set((int) position, erased.erase());
+            }
+            states.putAll(changes.states());
             bytes += added;
         } finally {
             lock.writeLock().unlock();

@@ -55,6 +55,7 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code ids}: event id → global position, stream version and stream (idempotency, lookup by id);</li>
  *   <li>{@code tags}: tag, global position → nothing: the events that carry each tag (reads by query);</li>
  *   <li>{@code types}: event type, global position → nothing: the events of each type;</li>
+ *   <li>{@code lifecycle}: stream name → its {@link StreamState}, for the streams that have one;</li>
  *   <li>{@code default}: metadata, e.g. the stream count.</li>
  * </ul>
  */
@@ -111,6 +112,8 @@ public final class RocksDbStorage implements EventStorage {
     private Thread writer;
     private volatile long nextPosition;
     private volatile long streamCount;
+    /** Every stream's lifecycle other than {@link StreamState#NONE}; replaced whole after each write. */
+    private volatile Map<String, StreamState> states = Map.of();
     /** The write failure the store has not recovered from yet, or null. */
     private volatile RocksDBException writeFailure;
     private long lastReopenNanos;
@@ -150,6 +153,11 @@ public final class RocksDbStorage implements EventStorage {
 
         boolean hasIndexes() {
             return handles.size() > 6;
+        }
+
+        /** Null on a store of an earlier Rewind opened read-only, which has no such family yet. */
+        ColumnFamilyHandle lifecycle() {
+            return handles.size() > 7 ? handles.get(7) : null;
         }
 
         void close() {
@@ -211,7 +219,8 @@ public final class RocksDbStorage implements EventStorage {
                 new ColumnFamilyDescriptor(bytes("heads"), lookupOptions),
                 new ColumnFamilyDescriptor(bytes("ids"), idOptions),
                 new ColumnFamilyDescriptor(bytes("tags"), lookupOptions),
-                new ColumnFamilyDescriptor(bytes("types"), lookupOptions));
+                new ColumnFamilyDescriptor(bytes("types"), lookupOptions),
+                new ColumnFamilyDescriptor(bytes("lifecycle"), lookupOptions));
         syncWrites = own(new WriteOptions().setSync(true));
         bufferedWrites = own(new WriteOptions().setSync(false));
     }
@@ -334,6 +343,25 @@ public final class RocksDbStorage implements EventStorage {
             throw new StorageException("cannot read the metadata of the store in " + directory + ": " + e.getMessage(),
                     e);
         }
+    }
+
+    /** For {@link StoreVerifier}: per stream, the version below which the cleanup removed every event. */
+    Map<String, Long> cleanedBelowAll() {
+        Map<String, Long> cleaned = new HashMap<>();
+        Db open = open();
+        if (open.lifecycle() == null) {
+            return cleaned;
+        }
+        try (RocksIterator it = open.rocks().newIterator(open.lifecycle())) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                byte[] key = it.key();
+                if (key.length > 0 && key[0] == 0) {
+                    cleaned.put(new String(key, 1, key.length - 1, StandardCharsets.UTF_8),
+                            EventCodec.readLong(it.value()));
+                }
+            }
+        }
+        return cleaned;
     }
 
     /** The open database, for {@link StoreVerifier}; the caller does not close it. */
@@ -473,6 +501,20 @@ public final class RocksDbStorage implements EventStorage {
             byte[] count = db.rocks().get(db.meta(), STREAM_COUNT_KEY);
             streamCount = count == null ? 0 : EventCodec.readLong(count);
             nextPosition = next;
+            Map<String, StreamState> loaded = new HashMap<>();
+            if (db.lifecycle() != null) {
+                try (RocksIterator states = db.rocks().newIterator(db.lifecycle())) {
+                    for (states.seekToFirst(); states.isValid(); states.next()) {
+                        byte[] key = states.key();
+                        // Keys starting with NUL (which no stream name holds) say how far the cleanup got.
+                        if (key.length > 0 && key[0] != 0) {
+                            loaded.put(new String(key, StandardCharsets.UTF_8), EventCodec.decodeState(states.value()));
+                        }
+                    }
+                    states.status();
+                }
+            }
+            this.states = Map.copyOf(loaded);
         } catch (RocksDBException e) {
             throw new StorageException("cannot recover state from " + directory + ": " + e.getMessage(), e);
         }
@@ -567,8 +609,18 @@ public final class RocksDbStorage implements EventStorage {
     }
 
     @Override
-    public void append(List<StoredEvent> batch, boolean sync) {
-        write(batch, sync, null);
+    public void write(Changes changes, boolean sync) {
+        write(changes, sync, null);
+    }
+
+    @Override
+    public StreamState streamState(String stream) {
+        return states.getOrDefault(stream, StreamState.NONE);
+    }
+
+    @Override
+    public Map<String, StreamState> streamStates() {
+        return states;
     }
 
     /**
@@ -595,7 +647,12 @@ public final class RocksDbStorage implements EventStorage {
      * {@link #replicatedTermIndex} are applied again.
      */
     public void appendReplicated(List<StoredEvent> batch, long term, long index) {
-        write(batch, false, ByteBuffer.allocate(2 * Long.BYTES).putLong(term).putLong(index).array());
+        appendReplicated(Changes.of(batch), term, index);
+    }
+
+    /** {@link #appendReplicated(List, long, long)} with stream lifecycles and erasures. */
+    public void appendReplicated(Changes changes, long term, long index) {
+        write(changes, false, ByteBuffer.allocate(2 * Long.BYTES).putLong(term).putLong(index).array());
     }
 
     /** Makes every write so far durable: syncs the write-ahead log. */
@@ -607,18 +664,19 @@ public final class RocksDbStorage implements EventStorage {
         }
     }
 
-    private void write(List<StoredEvent> batch, boolean sync, byte[] replicated) {
+    private void write(Changes changes, boolean sync, byte[] replicated) {
         synchronized (writes) {
-            writeAlone(batch, sync, replicated);
+            writeAlone(changes, sync, replicated);
         }
     }
 
-    private void writeAlone(List<StoredEvent> batch, boolean sync, byte[] replicated) {
+    private void writeAlone(Changes changes, boolean sync, byte[] replicated) {
+        List<StoredEvent> batch = changes.events();
         if (readOnly) {
             throw new StorageException("the store in " + directory + " is open read-only");
         }
         checkWriterThread();
-        if (batch.isEmpty() && replicated == null) {
+        if (changes.events().isEmpty() && changes.onlyEvents() && replicated == null) {
             return;
         }
         long position = nextPosition;
@@ -654,6 +712,26 @@ public final class RocksDbStorage implements EventStorage {
             if (replicated != null) {
                 write.put(open.meta(), REPLICATED_KEY, replicated);
             }
+            for (Map.Entry<String, StreamState> state : changes.states().entrySet()) {
+                write.put(open.lifecycle(), state.getKey().getBytes(StandardCharsets.UTF_8),
+                        EventCodec.encodeState(state.getValue()));
+            }
+            if (!changes.erasures().isEmpty()) {
+                for (long erased : changes.erasures()) {
+                    byte[] key = EventCodec.longKey(erased);
+                    byte[] value = open.rocks().get(open.events(), key);
+                    if (value == null) {
+                        throw new StorageException("cannot erase the event at position " + erased + ": there is none");
+                    }
+                    StoredEvent event = EventCodec.decodeEvent(erased, value);
+                    write.put(open.events(), key, EventCodec.encodeEvent(event.erase(),
+                            event.stream().getBytes(StandardCharsets.UTF_8)));
+                }
+                // The cleanup compacts them away (old table and log files still hold the bytes until then).
+                List<Long> pending = pendingErasures();
+                pending.addAll(changes.erasures());
+                write.put(open.meta(), ERASED_PENDING_KEY, positionsValue(pending));
+            }
             open.rocks().write(sync ? syncWrites : bufferedWrites, write);
         } catch (RocksDBException e) {
             writeFailure = e;
@@ -664,6 +742,11 @@ public final class RocksDbStorage implements EventStorage {
         }
         streamCount += newStreams;
         nextPosition = position;
+        if (!changes.states().isEmpty()) {
+            Map<String, StreamState> updated = new HashMap<>(states);
+            updated.putAll(changes.states());
+            states = Map.copyOf(updated);
+        }
     }
 
     /**
@@ -866,6 +949,212 @@ public final class RocksDbStorage implements EventStorage {
         } catch (RocksDBException e) {
             throw new StorageException("cannot build the tag and type indexes of the store in " + directory + ": "
                     + e.getMessage(), e);
+        }
+    }
+
+    /** What one cleanup pass did. */
+    public record CleanupReport(long removedEvents, int streams, long erasedEvents, long compactionMillis) {
+        public boolean didWork() {
+            return removedEvents > 0 || erasedEvents > 0;
+        }
+    }
+
+    /** Where the cleanup of a stream got to: every version below it is removed. Kept in the lifecycle family. */
+    private static byte[] cleanedKey(String stream) {
+        byte[] name = stream.getBytes(StandardCharsets.UTF_8);
+        byte[] key = new byte[name.length + 1];
+        key[0] = 0;
+        System.arraycopy(name, 0, key, 1, name.length);
+        return key;
+    }
+
+    /** Erasures not yet compacted away, by global position; kept so that a restart still compacts them. */
+    private static final byte[] ERASED_PENDING_KEY = "erasures_to_compact".getBytes(StandardCharsets.US_ASCII);
+
+    /**
+     * Removes from the disk what stream lifecycles hide, and makes erased bytes unrecoverable: for each stream, the
+     * events below its first visible version (by truncation, count, and age at {@code logTimeMicros}: the newest
+     * commit time stored, which every later decision's time is at least), with their stream, tag and type index
+     * entries (and their ids, for tombstoned streams: a retry there fails anyway); then compacts the ranges that
+     * held erased or removed events, so that no table or log file keeps their bytes. Goes in batches of
+     * {@code batchEvents}, each recording how far it got (a crash resumes there), calling {@code pause} between
+     * them so that appends keep their pace. Any thread but the writer's; safe beside appends and reads.
+     */
+    public CleanupReport cleanup(long logTimeMicros, int batchEvents, Runnable pause) {
+        long removed = 0;
+        int streamsCleaned = 0;
+        List<long[]> ranges = new ArrayList<>();
+        for (Map.Entry<String, StreamState> entry : states.entrySet()) {
+            String stream = entry.getKey();
+            StreamState state = entry.getValue();
+            if (state.hidesNothing()) {
+                continue;
+            }
+            long head = streamVersion(stream);
+            long firstVisible = Math.min(Visibility.firstVisibleVersion(this, stream, logTimeMicros), head + 1);
+            long cleanedBelow = cleanedBelow(stream);
+            if (cleanedBelow >= firstVisible) {
+                continue;
+            }
+            streamsCleaned++;
+            while (cleanedBelow < firstVisible) {
+                long upTo = Math.min(firstVisible, cleanedBelow + batchEvents);
+                long[] range = removeVersions(stream, cleanedBelow, upTo, state.tombstoned());
+                if (range != null) {
+                    ranges.add(range);
+                }
+                removed += upTo - cleanedBelow;
+                cleanedBelow = upTo;
+                pause.run();
+            }
+        }
+        long erased = 0;
+        List<Long> pending = pendingErasures();
+        for (long position : pending) {
+            ranges.add(new long[] {position, position});
+        }
+        erased = pending.size();
+        long compaction = 0;
+        if (!ranges.isEmpty()) {
+            long started = System.nanoTime();
+            compact(ranges);
+            compaction = (System.nanoTime() - started) / 1_000_000;
+            if (!pending.isEmpty()) {
+                clearPendingErasures(pending);
+            }
+        }
+        return new CleanupReport(removed, streamsCleaned, erased, compaction);
+    }
+
+    private long cleanedBelow(String stream) {
+        lock.readLock().lock();
+        try {
+            byte[] value = open().rocks().get(open().lifecycle(), cleanedKey(stream));
+            return value == null ? 0 : EventCodec.readLong(value);
+        } catch (RocksDBException e) {
+            throw new StorageException("cannot read how far the cleanup of stream '" + stream + "' got: "
+                    + e.getMessage(), e);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** Removes the stream's versions [from, upTo) in one batch; returns the range of positions they held. */
+    private long[] removeVersions(String stream, long from, long upTo, boolean dropIds) {
+        byte[] prefix = EventCodec.streamPrefix(stream);
+        long lowest = Long.MAX_VALUE;
+        long highest = -1;
+        synchronized (writes) {
+            lock.readLock().lock();
+            try (WriteBatch batch = new WriteBatch();
+                    RocksIterator it = open().rocks().newIterator(open().streams())) {
+                Db open = open();
+                it.seek(EventCodec.streamKey(prefix, from));
+                while (it.isValid() && startsWith(it.key(), prefix) && EventCodec.versionOfStreamKey(it.key()) < upTo) {
+                    byte[] positionKey = it.value();
+                    byte[] value = open.rocks().get(open.events(), positionKey);
+                    if (value != null) {
+                        long position = EventCodec.readLong(positionKey);
+                        StoredEvent event = EventCodec.decodeEvent(position, value);
+                        batch.delete(open.events(), positionKey);
+                        for (String tag : event.tags()) {
+                            batch.delete(open.tags(), indexKey(EventCodec.indexPrefix(tag), positionKey));
+                        }
+                        batch.delete(open.types(), indexKey(EventCodec.indexPrefix(event.type()), positionKey));
+                        if (dropIds) {
+                            batch.delete(open.ids(), EventCodec.uuidKey(event.eventId()));
+                        }
+                        lowest = Math.min(lowest, position);
+                        highest = Math.max(highest, position);
+                    }
+                    batch.delete(open.streams(), it.key());
+                    it.next();
+                }
+                it.status();
+                batch.put(open.lifecycle(), cleanedKey(stream), EventCodec.longKey(upTo));
+                open.rocks().write(bufferedWrites, batch);
+            } catch (RocksDBException e) {
+                throw new StorageException("cannot remove versions " + from + " to " + (upTo - 1) + " of stream '"
+                        + stream + "' from " + directory + ": " + e.getMessage(), e);
+            } finally {
+                lock.readLock().unlock();
+            }
+        }
+        return highest < 0 ? null : new long[] {lowest, highest};
+    }
+
+    private List<Long> pendingErasures() {
+        lock.readLock().lock();
+        try {
+            byte[] value = open().rocks().get(open().meta(), ERASED_PENDING_KEY);
+            List<Long> positions = new ArrayList<>();
+            if (value != null) {
+                ByteBuffer buffer = ByteBuffer.wrap(value);
+                while (buffer.remaining() >= Long.BYTES) {
+                    positions.add(buffer.getLong());
+                }
+            }
+            return positions;
+        } catch (RocksDBException e) {
+            throw new StorageException("cannot read the erasures to compact in " + directory + ": " + e.getMessage(),
+                    e);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** Forgets the erasures compacted, keeping any made meanwhile. */
+    private void clearPendingErasures(List<Long> done) {
+        synchronized (writes) {
+            List<Long> now = pendingErasures();
+            now.removeAll(done);
+            lock.readLock().lock();
+            try {
+                open().rocks().put(open().meta(), bufferedWrites, ERASED_PENDING_KEY, positionsValue(now));
+            } catch (RocksDBException e) {
+                throw new StorageException("cannot record the erasures compacted in " + directory + ": "
+                        + e.getMessage(), e);
+            } finally {
+                lock.readLock().unlock();
+            }
+        }
+    }
+
+    private static byte[] positionsValue(List<Long> positions) {
+        ByteBuffer buffer = ByteBuffer.allocate(positions.size() * Long.BYTES);
+        positions.forEach(buffer::putLong);
+        return buffer.array();
+    }
+
+    /**
+     * Flushes the memtables (so that the write-ahead log files holding the old bytes become obsolete and are
+     * deleted) and compacts every family over the ranges of positions given, to the bottom level, so that no table
+     * file keeps an older version of what was removed or erased.
+     */
+    private void compact(List<long[]> ranges) {
+        lock.readLock().lock();
+        try (FlushOptions flush = new FlushOptions().setWaitForFlush(true);
+                org.rocksdb.CompactRangeOptions options = new org.rocksdb.CompactRangeOptions()
+                        .setBottommostLevelCompaction(
+                                org.rocksdb.CompactRangeOptions.BottommostLevelCompaction.kForce)) {
+            Db open = open();
+            open.rocks().flush(flush, open.handles());
+            long low = Long.MAX_VALUE;
+            long high = -1;
+            for (long[] range : ranges) {
+                low = Math.min(low, range[0]);
+                high = Math.max(high, range[1]);
+            }
+            open.rocks().compactRange(open.events(), EventCodec.longKey(low), EventCodec.longKey(high + 1), options);
+            // The index families are keyed by stream, tag and type, not by position: compacted whole.
+            for (ColumnFamilyHandle family : List.of(open.streams(), open.tags(), open.types(), open.ids())) {
+                open.rocks().compactRange(family, null, null, options);
+            }
+            open.rocks().flushWal(true);
+        } catch (RocksDBException e) {
+            throw new StorageException("cannot compact " + directory + " after the cleanup: " + e.getMessage(), e);
+        } finally {
+            lock.readLock().unlock();
         }
     }
 

@@ -10,8 +10,8 @@ import org.rocksdb.RocksIterator;
 
 /**
  * Checks a stopped RocksDB store offline, read-only, and names the first problem it finds: global
- * positions dense from 0; every event decodable; each stream's versions dense from 0 in commit
- * order; every event indexed by its stream and version and by its id, and every index entry pointing
+ * positions ascending (dense but for the events the cleanup removed); every event decodable; each stream's
+ * versions dense, from 0 or from where the cleanup removed them up to, in commit order; every event indexed by its stream and version and by its id, and every index entry pointing
  * at an event that points back; every stream's head its last version; the stream count right; and, once
  * they are built, every event in the type index and in the index of each of its tags, and no other entry there.
  */
@@ -50,6 +50,10 @@ public final class StoreVerifier {
     /** Per stream: the number of events seen so far in the log, i.e. the next version expected. */
     private final Map<String, Long> versions = new HashMap<>();
     private long events;
+    /** The position the next event should have: one past the last one seen. */
+    private long nextExpected;
+    /** Per stream: the versions the cleanup removed lie below this. */
+    private final Map<String, Long> cleaned;
     /** Whether the tag and type indexes are complete, and so checked; the tag entries the events call for. */
     private final boolean queryIndexes;
     private long tagEntries;
@@ -60,6 +64,7 @@ public final class StoreVerifier {
         this.db = storage.database();
         this.progress = progress;
         this.queryIndexes = storage.queryIndexesComplete();
+        this.cleaned = storage.cleanedBelowAll();
         this.total = (queryIndexes ? 4 : 3) * storage.nextPosition();
     }
 
@@ -131,10 +136,10 @@ public final class StoreVerifier {
                     return "the log holds a key of " + key.length + " bytes, not a position";
                 }
                 long position = EventCodec.readLong(key);
-                if (position != events) {
-                    return "position " + events + " is missing from the log: it goes from " + (events - 1) + " to "
-                            + position;
+                if (position < nextExpected) {
+                    return "position " + position + " comes after position " + (nextExpected - 1) + " in the log";
                 }
+                nextExpected = position + 1;
                 StoredEvent event;
                 try {
                     event = EventCodec.decodeEvent(position, it.value());
@@ -150,8 +155,9 @@ public final class StoreVerifier {
             }
             it.status();
         }
-        if (events != storage.nextPosition()) {
-            return "the log holds " + events + " events, but the store recovers " + storage.nextPosition();
+        if (nextExpected > storage.nextPosition()) {
+            return "the log reaches position " + (nextExpected - 1) + ", but the store recovers "
+                    + storage.nextPosition() + " events";
         }
         return null;
     }
@@ -159,7 +165,7 @@ public final class StoreVerifier {
     private String checkEvent(StoredEvent event, byte[] positionKey) throws RocksDBException {
         String at = "the event at position " + event.globalPosition() + " (stream '" + event.stream() + "' version "
                 + event.streamVersion() + ")";
-        long expected = versions.getOrDefault(event.stream(), 0L);
+        long expected = versions.getOrDefault(event.stream(), cleaned.getOrDefault(event.stream(), 0L));
         if (event.streamVersion() != expected) {
             return "stream '" + event.stream() + "' is not dense: " + at + " follows version " + (expected - 1);
         }
@@ -241,7 +247,7 @@ public final class StoreVerifier {
         return entries == events ? null : "the stream index holds " + entries + " entries for " + events + " events";
     }
 
-    /** No id index entry without its event. */
+    /** No id index entry without its event, but the ids the cleanup keeps of the events it removed. */
     private String checkIdIndex() throws RocksDBException {
         long entries = 0;
         try (RocksIterator it = db.rocks().newIterator(db.ids())) {
@@ -249,6 +255,9 @@ public final class StoreVerifier {
                 EventLocation location = EventCodec.decodeLocation(it.value());
                 byte[] stored = db.rocks().get(db.events(), EventCodec.longKey(location.globalPosition()));
                 if (stored == null) {
+                    if (location.streamVersion() < cleaned.getOrDefault(location.stream(), 0L)) {
+                        continue;
+                    }
                     return "the id index points at position " + location.globalPosition() + ", where no event is";
                 }
                 entries++;
@@ -264,6 +273,10 @@ public final class StoreVerifier {
             for (it.seekToFirst(); it.isValid(); it.next()) {
                 heads.put(new String(it.key(), StandardCharsets.UTF_8), EventCodec.readLong(it.value()));
             }
+        }
+        // A stream the cleanup emptied has a head and no events left: its head is below where it cleaned.
+        for (Map.Entry<String, Long> emptied : cleaned.entrySet()) {
+            versions.putIfAbsent(emptied.getKey(), emptied.getValue());
         }
         for (Map.Entry<String, Long> stream : versions.entrySet()) {
             Long head = heads.remove(stream.getKey());

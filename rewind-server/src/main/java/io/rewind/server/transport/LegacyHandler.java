@@ -10,6 +10,7 @@ import io.rewind.server.security.AccessControl;
 import io.rewind.server.storage.EventLocation;
 import io.rewind.server.storage.EventStorage;
 import io.rewind.server.storage.ReadDirection;
+import io.rewind.server.storage.Visibility;
 import io.rewind.server.storage.StoredEvent;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -144,9 +145,14 @@ final class LegacyHandler implements RouterEndpoint.FrameHandler {
         List<StoredEvent> events = count == 0 ? List.of()
                 : storage.readAll(from + 1, ReadDirection.FORWARD, (int) count, limits.maxReadBytes());
         List<byte[]> reply = new ArrayList<>(events.size() * 2 + 1);
+        // Deleted, truncated and expired events are left out, as if they had never been published; the page still
+        // ends where it looked, so a client that pages from its last id goes on past them.
+        java.util.function.Predicate<StoredEvent> visible = Visibility.inGlobalLog(storage, Visibility.nowMicros());
         for (StoredEvent event : events) {
-            reply.add(ascii(event.eventId().toString()));
-            reply.add(event.data());
+            if (visible.test(event)) {
+                reply.add(ascii(event.eventId().toString()));
+                reply.add(event.data());
+            }
         }
         long last = events.isEmpty() ? from : events.get(events.size() - 1).globalPosition();
         if (last == to) {
@@ -168,6 +174,9 @@ final class LegacyHandler implements RouterEndpoint.FrameHandler {
         }
         Optional<EventLocation> location = uuid != null && uuid.toString().equals(text) ? storage.locate(uuid)
                 : Optional.empty();
+        // An id whose event was deleted, truncated or expired no longer exists for the legacy protocol.
+        location = location.filter(found -> Visibility.firstVisibleVersion(storage, found.stream(),
+                Visibility.nowMicros()) <= found.streamVersion());
         return location.orElseThrow(() -> new IllegalArgumentException("unknown event id '" + preview(id) + "'"))
                 .globalPosition();
     }

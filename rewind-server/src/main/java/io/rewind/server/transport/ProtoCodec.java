@@ -5,6 +5,14 @@ import com.google.protobuf.UnsafeByteOperations;
 import io.rewind.protocol.v1.AppendRequest;
 import io.rewind.protocol.v1.AppendResponse;
 import io.rewind.protocol.v1.ConditionFailed;
+import io.rewind.protocol.v1.DeleteStreamRequest;
+import io.rewind.protocol.v1.EraseEventRequest;
+import io.rewind.protocol.v1.EraseEventResponse;
+import io.rewind.protocol.v1.ReplicatedCommand;
+import io.rewind.protocol.v1.Request;
+import io.rewind.protocol.v1.SetStreamMetadataRequest;
+import io.rewind.protocol.v1.StreamMetadataResponse;
+import io.rewind.protocol.v1.TruncateStreamRequest;
 import io.rewind.protocol.v1.Query;
 import io.rewind.protocol.v1.QueryItem;
 import io.rewind.protocol.v1.StreamAppend;
@@ -24,7 +32,10 @@ import io.rewind.server.core.ExpectedVersion;
 import io.rewind.server.core.ProposedEvent;
 import io.rewind.server.core.RequestError;
 import io.rewind.server.core.RequestException;
+import io.rewind.server.core.OperationResult;
+import io.rewind.server.core.StreamOperation;
 import io.rewind.server.core.StreamPart;
+import io.rewind.server.storage.StreamState;
 import io.rewind.server.storage.EventQuery;
 import io.rewind.server.storage.StoredEvent;
 import java.util.ArrayList;
@@ -84,6 +95,99 @@ public final class ProtoCodec {
             wire.addItems(QueryItem.newBuilder().addAllTypes(item.types()).addAllTags(item.tags()));
         }
         return wire.build();
+    }
+
+    /** A stream operation request as the writer takes it; throws INVALID_REQUEST naming what is wrong. */
+    public static StreamOperation toOperation(Request request) {
+        return switch (request.getOperationCase()) {
+            case DELETE_STREAM -> {
+                DeleteStreamRequest delete = request.getDeleteStream();
+                yield new StreamOperation.Delete(delete.getStream(),
+                        toExpectedVersion(delete.getStream(), delete.getExpectedVersion()), delete.getTombstone());
+            }
+            case TRUNCATE_STREAM -> new StreamOperation.Truncate(request.getTruncateStream().getStream(),
+                    request.getTruncateStream().getBeforeVersion());
+            case SET_STREAM_METADATA -> {
+                SetStreamMetadataRequest set = request.getSetStreamMetadata();
+                if (set.getMaxAgeSeconds() < 0 || set.getMaxCount() < 0) {
+                    throw RequestException.of(ErrorCode.INVALID_REQUEST, "max_age_seconds and max_count of stream '"
+                            + set.getStream() + "' must be >= 0 (0 or unset: no limit), got " + set.getMaxAgeSeconds()
+                            + " and " + set.getMaxCount());
+                }
+                if (set.getMaxAgeSeconds() > Long.MAX_VALUE / 1_000_000) {
+                    throw RequestException.of(ErrorCode.INVALID_REQUEST, "max_age_seconds of stream '"
+                            + set.getStream() + "' is too large: " + set.getMaxAgeSeconds());
+                }
+                yield new StreamOperation.SetRetention(set.getStream(), set.getMaxAgeSeconds() * 1_000_000,
+                        set.getMaxCount());
+            }
+            case ERASE_EVENT -> {
+                UUID id = toUuid(request.getEraseEvent().getEventId(), 0, "");
+                if (id == null) {
+                    throw RequestException.of(ErrorCode.INVALID_REQUEST, "erase_event needs the event's 16-byte id");
+                }
+                yield new StreamOperation.Erase(id);
+            }
+            default -> throw new IllegalArgumentException("not a stream operation: " + request.getOperationCase());
+        };
+    }
+
+    /** The replicated form of a command: an append, ids included, or a stream operation. */
+    public static ReplicatedCommand toReplicated(AppendCommand command) {
+        StreamOperation operation = command.operation();
+        if (operation == null) {
+            return ReplicatedCommand.newBuilder().setAppend(toRequest(command)).build();
+        }
+        ReplicatedCommand.Builder replicated = ReplicatedCommand.newBuilder();
+        if (operation instanceof StreamOperation.Delete delete) {
+            replicated.setDeleteStream(DeleteStreamRequest.newBuilder().setStream(delete.stream())
+                    .setExpectedVersion(toProto(delete.expected())).setTombstone(delete.tombstone()));
+        } else if (operation instanceof StreamOperation.Truncate truncate) {
+            replicated.setTruncateStream(TruncateStreamRequest.newBuilder().setStream(truncate.stream())
+                    .setBeforeVersion(truncate.beforeVersion()));
+        } else if (operation instanceof StreamOperation.SetRetention retention) {
+            replicated.setSetStreamMetadata(SetStreamMetadataRequest.newBuilder().setStream(retention.stream())
+                    .setMaxAgeSeconds(retention.maxAgeMicros() / 1_000_000).setMaxCount(retention.maxCount()));
+        } else {
+            replicated.setEraseEvent(EraseEventRequest.newBuilder()
+                    .setEventId(WireFormat.eventId(((StreamOperation.Erase) operation).eventId())));
+        }
+        return replicated.build();
+    }
+
+    /** A command of a replicated log entry. */
+    public static AppendCommand toCommand(ReplicatedCommand command) {
+        return switch (command.getKindCase()) {
+            case APPEND -> toCommand(command.getAppend());
+            case DELETE_STREAM -> AppendCommand.of(toOperation(Request.newBuilder()
+                    .setDeleteStream(command.getDeleteStream()).build()));
+            case TRUNCATE_STREAM -> AppendCommand.of(toOperation(Request.newBuilder()
+                    .setTruncateStream(command.getTruncateStream()).build()));
+            case SET_STREAM_METADATA -> AppendCommand.of(toOperation(Request.newBuilder()
+                    .setSetStreamMetadata(command.getSetStreamMetadata()).build()));
+            case ERASE_EVENT -> AppendCommand.of(toOperation(Request.newBuilder()
+                    .setEraseEvent(command.getEraseEvent()).build()));
+            case KIND_NOT_SET -> throw new IllegalArgumentException("a replicated command without a kind");
+        };
+    }
+
+    /** A stream's lifecycle as a reply. */
+    static Response toResponse(long requestId, OperationResult result, long firstVisibleVersion) {
+        if (result.erasedPosition() >= 0) {
+            return Response.newBuilder().setRequestId(requestId).setEraseEvent(EraseEventResponse.newBuilder()
+                    .setGlobalPosition(result.erasedPosition()).setStream(result.stream())
+                    .setStreamVersion(result.erasedVersion())).build();
+        }
+        return Response.newBuilder().setRequestId(requestId)
+                .setStreamMetadata(toProto(result.stream(), result.lastVersion(), result.state(), firstVisibleVersion))
+                .build();
+    }
+
+    static StreamMetadataResponse toProto(String stream, long lastVersion, StreamState state, long firstVisible) {
+        return StreamMetadataResponse.newBuilder().setStream(stream).setLastVersion(lastVersion)
+                .setTruncateBefore(state.truncateBefore()).setTombstoned(state.tombstoned())
+                .setMaxAgeSeconds(state.maxAgeMicros() / 1_000_000).setMaxCount(state.maxCount())
+                .setFirstVisibleVersion(firstVisible).build();
     }
 
     /** The command as a request, event ids included: what a replicated log entry carries. */
@@ -172,6 +276,7 @@ public final class ProtoCodec {
                 .setMetadata(UnsafeByteOperations.unsafeWrap(event.metadata()))
                 .setCommitTimestampMicros(event.commitTimestampMicros())
                 .addAllTags(event.tags())
+                .setErased(event.erased())
                 .build();
     }
 
@@ -223,6 +328,7 @@ public final class ProtoCodec {
             case NOT_LEADER -> io.rewind.protocol.v1.ErrorCode.NOT_LEADER;
             case PERMISSION_DENIED -> io.rewind.protocol.v1.ErrorCode.PERMISSION_DENIED;
             case CONDITION_FAILED -> io.rewind.protocol.v1.ErrorCode.CONDITION_FAILED;
+            case STREAM_DELETED -> io.rewind.protocol.v1.ErrorCode.STREAM_DELETED;
         };
     }
 }

@@ -15,6 +15,7 @@ import io.rewind.server.core.ErrorCode;
 import io.rewind.server.core.Limits;
 import io.rewind.server.core.RequestException;
 import io.rewind.server.core.StreamNames;
+import io.rewind.server.core.StreamOperation;
 import io.rewind.server.core.StreamPart;
 import io.rewind.server.http.ServerMetrics;
 import io.rewind.server.security.AccessControl;
@@ -24,6 +25,7 @@ import io.rewind.server.storage.QueryPage;
 import io.rewind.server.storage.ReadDirection;
 import io.rewind.server.storage.StoredEvent;
 import io.rewind.server.storage.TimestampSearch;
+import io.rewind.server.storage.Visibility;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -115,9 +117,13 @@ final class RequestHandler implements RouterEndpoint.FrameHandler {
                 case READ -> readWhenApplied(id, request.getRead(), envelope, key);
                 case SERVER_INFO -> serverInfo(id);
                 case BACKUP -> backup(id, request, envelope, key);
+                case DELETE_STREAM, TRUNCATE_STREAM, SET_STREAM_METADATA, ERASE_EVENT ->
+                        streamOperation(request, envelope, key);
+                case GET_STREAM_METADATA -> streamMetadata(id, request.getGetStreamMetadata().getStream(), key);
                 case OPERATION_NOT_SET -> ProtoCodec.error(id, ErrorCode.INVALID_REQUEST,
                         "the request has no operation (or one this server does not know): set append, read,"
-                                + " server_info or backup");
+                                + " server_info, backup, delete_stream, truncate_stream, set_stream_metadata,"
+                                + " get_stream_metadata or erase_event");
             };
         } catch (RequestException e) {
             if (e.error().code() == ErrorCode.PERMISSION_DENIED) {
@@ -149,6 +155,33 @@ final class RequestHandler implements RouterEndpoint.FrameHandler {
                             + " appends queued); nothing was stored, retry later");
         }
         return null;
+    }
+
+    /** A lifecycle change: checked, then ordered with the appends by the writer (and replicated like them). */
+    private Response streamOperation(Request request, byte[][] envelope, String key) {
+        StreamOperation operation = ProtoCodec.toOperation(request);
+        if (!(operation instanceof StreamOperation.Erase)) {
+            String stream = operation instanceof StreamOperation.Delete d ? d.stream()
+                    : operation instanceof StreamOperation.Truncate t ? t.stream()
+                    : ((StreamOperation.SetRetention) operation).stream();
+            StreamNames.validate(stream, limits.maxStreamNameBytes());
+        }
+        access.checkAdmin(key, operation.describe());
+        if (!writer.submit(AppendCommand.of(operation), new ReplyTo(envelope, request.getRequestId(), false,
+                System.nanoTime()))) {
+            return ProtoCodec.error(request.getRequestId(), ErrorCode.UNAVAILABLE,
+                    "the server is overloaded or shutting down (" + writer.queued()
+                            + " appends queued); nothing was changed, retry later");
+        }
+        return null;
+    }
+
+    private Response streamMetadata(long id, String stream, String key) {
+        StreamNames.validate(stream, limits.maxStreamNameBytes());
+        access.checkRead(key, stream);
+        return Response.newBuilder().setRequestId(id).setStreamMetadata(ProtoCodec.toProto(stream,
+                storage.streamVersion(stream), storage.streamState(stream),
+                Visibility.firstVisibleVersion(storage, stream, Visibility.nowMicros()))).build();
     }
 
     /** How long a read waits for its min_position to be applied before UNAVAILABLE. */
@@ -274,36 +307,57 @@ final class RequestHandler implements RouterEndpoint.FrameHandler {
             }
         }
         long from = start >= 0 ? start : forward ? 0 : Long.MAX_VALUE;
-        List<StoredEvent> events;
-        long head;
+        long now = Visibility.nowMicros();
         if (read.getSourceCase() == ReadRequest.SourceCase.QUERY) {
             if (read.getTypesCount() > 0) {
                 throw RequestException.of(ErrorCode.INVALID_REQUEST, "a read by query names its types in the"
                         + " query's items, not in 'types'");
             }
-            return queryPage(id, ProtoCodec.toQuery(read.getQuery()), start, direction, count);
+            return queryPage(id, ProtoCodec.toQuery(read.getQuery()), start, direction, count, now);
         }
-        if (read.getTypesCount() > 0) {
-            EventQuery.Item ofTypes = new EventQuery.Item(read.getTypesList(), List.of());
-            if (!isStream) {
-                // The global log by type is a read by query: the type index finds the events.
-                return queryPage(id, new EventQuery(List.of(ofTypes)), start, direction, count);
-            }
-            return filteredStreamPage(id, read.getStream(), ofTypes, from, direction, count);
-        }
+        EventQuery.Item ofTypes = read.getTypesCount() == 0 ? null
+                : new EventQuery.Item(read.getTypesList(), List.of());
         switch (read.getSourceCase()) {
             case STREAM -> {
                 String stream = read.getStream();
-                events = storage.readStream(stream, from, direction, count, limits.maxReadBytes());
-                head = storage.streamVersion(stream);
+                long head = storage.streamVersion(stream);
+                // Deleted, truncated or expired events are never returned: the stream starts later.
+                long first = Visibility.firstVisibleVersion(storage, stream, now);
+                if (first > head) {
+                    throw RequestException.of(ErrorCode.NOT_FOUND, "stream '" + stream + "' has no events left"
+                            + (storage.streamState(stream).tombstoned() ? ": it was deleted for good"
+                            : " (deleted, truncated or expired); its last version is " + head));
+                }
+                if (ofTypes == null && first == 0) {
+                    return directPage(id, storage.readStream(stream, from, direction, count, limits.maxReadBytes()),
+                            true, from, head, forward);
+                }
+                return scanPage(id, (cursor, batch) -> storage.readStream(stream, cursor, direction, batch,
+                        limits.maxReadBytes()), StoredEvent::streamVersion, from, first, head, direction, count,
+                        ofTypes == null ? event -> true : event -> ofTypes.matches(event.type(), event.tags()));
             }
             case ALL -> {
-                events = storage.readAll(from, direction, count, limits.maxReadBytes());
-                head = storage.nextPosition() - 1;
+                if (ofTypes != null) {
+                    // The global log by type is a read by query: the type index finds the events.
+                    return queryPage(id, new EventQuery(List.of(ofTypes)), start, direction, count, now);
+                }
+                long head = storage.nextPosition() - 1;
+                if (!Visibility.anyHidden(storage)) {
+                    return directPage(id, storage.readAll(from, direction, count, limits.maxReadBytes()), false, from,
+                            head, forward);
+                }
+                return scanPage(id, (cursor, batch) -> storage.readAll(cursor, direction, batch,
+                        limits.maxReadBytes()), StoredEvent::globalPosition, from, 0, head, direction, count,
+                        Visibility.inGlobalLog(storage, now));
             }
             default -> throw RequestException.of(ErrorCode.INVALID_REQUEST,
                     "read has no source: set stream, all or query");
         }
+    }
+
+    /** A page as the storage read it: nothing to filter. */
+    private Response directPage(long id, List<StoredEvent> events, boolean isStream, long from, long head,
+            boolean forward) {
         long next;
         if (events.isEmpty()) {
             next = forward ? from : Math.min(from, head);
@@ -315,37 +369,54 @@ final class RequestHandler implements RouterEndpoint.FrameHandler {
         return readReply(id, events, next, forward ? next > head : next < 0);
     }
 
-    private Response queryPage(long id, EventQuery query, long from, ReadDirection direction, int count) {
+    private Response queryPage(long id, EventQuery query, long from, ReadDirection direction, int count, long now) {
         validator.validate(query, "the read");
         QueryPage page = storage.readQuery(query, from, direction, count, limits.maxReadBytes());
-        return readReply(id, page.events(), page.nextFrom(), page.endReached());
+        List<StoredEvent> events = page.events();
+        if (Visibility.anyHidden(storage)) {
+            // A page may come back smaller, even empty; next_from still says how far it looked.
+            events = events.stream().filter(Visibility.inGlobalLog(storage, now)).toList();
+        }
+        return readReply(id, events, page.nextFrom(), page.endReached());
     }
 
-    /** Most events of a stream one filtered page looks at: a page is bounded in its work, not only its size. */
+    /** Most events one filtered page looks at: a page is bounded in its work, not only its size. */
     static final int FILTER_SCAN_LIMIT = 65_536;
 
+    /** Reads a batch of events from a version or position, in the read's direction. */
+    @FunctionalInterface
+    private interface BatchReader {
+        List<StoredEvent> read(long cursor, int batch);
+    }
+
     /**
-     * A page of a stream's events of some types: reads the stream in batches and keeps what matches, until the
-     * page is full, the stream ends, or {@link #FILTER_SCAN_LIMIT} events were looked at. next_from is past the
-     * last event looked at, so that the next page goes on from there, whatever it skipped.
+     * A page of the events that {@code keep} accepts, of a stream or the global log: reads in batches from
+     * {@code from} (not below {@code low}) and keeps what it accepts, until the page is full, the end (or
+     * {@code low}) is reached, or {@link #FILTER_SCAN_LIMIT} events were looked at. next_from is past the last
+     * event looked at, so that the next page goes on from there, whatever it skipped; a page may hold no event
+     * without end_reached.
      */
-    private Response filteredStreamPage(long id, String stream, EventQuery.Item ofTypes, long from,
-            ReadDirection direction, int count) {
+    private Response scanPage(long id, BatchReader reader, java.util.function.ToLongFunction<StoredEvent> positionOf,
+            long from, long low, long head, ReadDirection direction, int count,
+            java.util.function.Predicate<StoredEvent> keep) {
         boolean forward = direction == ReadDirection.FORWARD;
-        long head = storage.streamVersion(stream);
-        long cursor = forward ? from : Math.min(from, head);
+        long cursor = forward ? Math.max(from, low) : Math.min(from, head);
         List<StoredEvent> kept = new ArrayList<>();
         long bytes = 0;
         int scanned = 0;
         boolean full = false;
-        while (!full && scanned < FILTER_SCAN_LIMIT && (forward ? cursor <= head : cursor >= 0)) {
-            int batch = Math.min(1024, FILTER_SCAN_LIMIT - scanned);
-            List<StoredEvent> read = storage.readStream(stream, cursor, direction, batch, limits.maxReadBytes());
+        while (!full && scanned < FILTER_SCAN_LIMIT && (forward ? cursor <= head : cursor >= low)) {
+            List<StoredEvent> read = reader.read(cursor, Math.min(1024, FILTER_SCAN_LIMIT - scanned));
             if (read.isEmpty()) {
                 break;
             }
             for (StoredEvent event : read) {
-                if (ofTypes.matches(event.type(), event.tags())) {
+                long position = positionOf.applyAsLong(event);
+                if (!forward && position < low) {
+                    cursor = low - 1;
+                    break;
+                }
+                if (keep.test(event)) {
                     if (kept.size() == count || !kept.isEmpty() && bytes + event.payloadSize() > limits.maxReadBytes()) {
                         full = true;
                         break;
@@ -354,10 +425,11 @@ final class RequestHandler implements RouterEndpoint.FrameHandler {
                     bytes += event.payloadSize();
                 }
                 scanned++;
-                cursor = forward ? event.streamVersion() + 1 : event.streamVersion() - 1;
+                cursor = forward ? position + 1 : position - 1;
             }
         }
-        return readReply(id, kept, cursor, forward ? cursor > head : cursor < 0);
+        boolean end = forward ? cursor > head : cursor < low;
+        return readReply(id, kept, !forward && end ? -1 : cursor, end);
     }
 
     private Response readReply(long id, List<StoredEvent> events, long next, boolean endReached) {

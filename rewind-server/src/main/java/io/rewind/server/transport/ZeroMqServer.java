@@ -12,6 +12,8 @@ import io.rewind.server.security.ZapHandler;
 import io.rewind.server.storage.EventStorage;
 import io.rewind.server.storage.ReadDirection;
 import io.rewind.server.storage.StoredEvent;
+import io.rewind.server.storage.Visibility;
+import io.rewind.protocol.v1.Response;
 import io.rewind.server.transport.RouterEndpoint.DeferredReply;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,8 +49,12 @@ public final class ZeroMqServer implements AutoCloseable {
     private String boundCommandEndpoint;
     private String boundLegacyQueryEndpoint;
 
+    /** For the replies to stream operations, which say what a read now returns of the stream. */
+    private final EventStorage storage;
+
     public ZeroMqServer(ServerConfig config, EventStorage storage, String version, ServerMetrics metrics) {
         this.metrics = metrics;
+        this.storage = storage;
         // JeroMQ's I/O threads hand their exceptions to these; by default they print to standard error.
         context.setUncaughtExceptionHandler(FatalErrors::uncaught);
         context.setNotificationExceptionHandler(FatalErrors::ioThreadError);
@@ -157,9 +163,16 @@ public final class ZeroMqServer implements AutoCloseable {
                 legacyReplies.add(new DeferredReply(to.envelope(), outcome.succeeded() ? PUBLISHED
                         : LegacyHandler.error(outcome.error().message())[0]));
             } else {
-                replies.add(new DeferredReply(to.envelope(), (outcome.succeeded()
-                        ? ProtoCodec.toResponse(to.requestId(), outcome.result())
-                        : ProtoCodec.toResponse(to.requestId(), outcome.error())).toByteArray()));
+                Response response;
+                if (!outcome.succeeded()) {
+                    response = ProtoCodec.toResponse(to.requestId(), outcome.error());
+                } else if (outcome.operation() != null) {
+                    response = ProtoCodec.toResponse(to.requestId(), outcome.operation(),
+                            Visibility.firstVisibleVersion(storage, outcome.operation().stream(), Visibility.nowMicros()));
+                } else {
+                    response = ProtoCodec.toResponse(to.requestId(), outcome.result());
+                }
+                replies.add(new DeferredReply(to.envelope(), response.toByteArray()));
             }
         }
         if (!replies.isEmpty()) {

@@ -312,6 +312,26 @@ class AppendWriterTest {
         }
 
         @Override
+        public void write(Changes changes, boolean sync) {
+            // Through append, which the tests override to break writes.
+            if (changes.onlyEvents()) {
+                append(changes.events(), sync);
+            } else {
+                delegate.write(changes, sync);
+            }
+        }
+
+        @Override
+        public io.rewind.server.storage.StreamState streamState(String stream) {
+            return delegate.streamState(stream);
+        }
+
+        @Override
+        public java.util.Map<String, io.rewind.server.storage.StreamState> streamStates() {
+            return delegate.streamStates();
+        }
+
+        @Override
         public List<StoredEvent> readAll(long from, ReadDirection direction, int maxCount, long maxBytes) {
             return delegate.readAll(from, direction, maxCount, maxBytes);
         }

@@ -195,20 +195,21 @@ class RocksDbStorageTest extends EventStorageContract {
         try (org.rocksdb.DBOptions options = new org.rocksdb.DBOptions();
                 org.rocksdb.ColumnFamilyOptions family = new org.rocksdb.ColumnFamilyOptions()) {
             List<org.rocksdb.ColumnFamilyDescriptor> descriptors = new java.util.ArrayList<>();
-            for (String name : List.of("default", "events", "streams", "heads", "ids", "tags", "types")) {
+            for (String name : List.of("default", "events", "streams", "heads", "ids", "tags", "types", "lifecycle")) {
                 descriptors.add(new org.rocksdb.ColumnFamilyDescriptor(name.getBytes(), family));
             }
             List<org.rocksdb.ColumnFamilyHandle> handles = new java.util.ArrayList<>();
             try (org.rocksdb.RocksDB rocks = org.rocksdb.RocksDB.open(options, db.toString(), descriptors, handles)) {
                 for (StoredEvent event : old) {
                     byte[] current = EventCodec.encodeEvent(event, event.stream().getBytes());
-                    byte[] first = java.util.Arrays.copyOf(current, current.length - 2);
+                    byte[] first = java.util.Arrays.copyOf(current, current.length - 3);
                     first[0] = 1;
                     rocks.put(handles.get(1), EventCodec.longKey(event.globalPosition()), first);
                 }
                 rocks.delete(handles.get(0), "indexes_complete".getBytes());
                 rocks.dropColumnFamily(handles.get(5));
                 rocks.dropColumnFamily(handles.get(6));
+                rocks.dropColumnFamily(handles.get(7));
                 handles.forEach(org.rocksdb.ColumnFamilyHandle::close);
             }
         }
