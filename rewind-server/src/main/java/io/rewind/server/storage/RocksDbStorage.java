@@ -996,6 +996,10 @@ public final class RocksDbStorage implements EventStorage {
             if (cleanedBelow >= firstVisible) {
                 continue;
             }
+            if (streamsCleaned == 0) {
+                log.info("Cleanup: removing what stream lifecycles hide from {}, starting with {} events of stream"
+                        + " '{}'", directory, firstVisible - cleanedBelow, stream);
+            }
             streamsCleaned++;
             while (cleanedBelow < firstVisible) {
                 long upTo = Math.min(firstVisible, cleanedBelow + batchEvents);

@@ -1,0 +1,164 @@
+package io.rewind.it;
+
+import static java.nio.charset.StandardCharsets.US_ASCII;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.rewind.client.EventData;
+import io.rewind.client.ExpectedVersion;
+import io.rewind.client.RecordedEvent;
+import io.rewind.client.RewindClient;
+import io.rewind.client.StreamNotFoundException;
+import io.rewind.testkit.ServerProcess;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What the background cleanup removes from the disk, and that a SIGKILL in its middle loses nothing else. */
+class StreamCleanupIT {
+    private static final Path CLI = Path.of(System.getProperty("rewind.cli.jar", "../rewind-cli/target/rewind.jar"));
+
+    @TempDir
+    Path tmp;
+
+    /** The data directory's files that hold these bytes (tables, write-ahead logs, RocksDB's own logs). */
+    private static List<Path> filesHolding(Path dir, byte[] marker) throws IOException {
+        List<Path> holding = new ArrayList<>();
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path file : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
+                byte[] content;
+                try {
+                    content = Files.readAllBytes(file);
+                } catch (IOException gone) {
+                    continue; // deleted meanwhile
+                }
+                if (indexOf(content, marker) >= 0) {
+                    holding.add(file.getFileName());
+                }
+            }
+        }
+        return holding;
+    }
+
+    private static int indexOf(byte[] content, byte[] marker) {
+        outer:
+        for (int i = 0; i + marker.length <= content.length; i++) {
+            for (int j = 0; j < marker.length; j++) {
+                if (content[i + j] != marker[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+
+    @Test
+    void erasedAndDeletedBytesAreInNoFileOfTheDataDirectoryAfterTheCleanup() throws Exception {
+        Path data = tmp.resolve("data");
+        byte[] erasedMarker = ("ERASED-" + UUID.randomUUID()).getBytes(US_ASCII);
+        byte[] deletedMarker = ("DELETED-" + UUID.randomUUID()).getBytes(US_ASCII);
+        byte[] keptMarker = ("KEPT-" + UUID.randomUUID()).getBytes(US_ASCII);
+        try (ServerProcess server = ServerProcess.start("cleanup-marker", data, "rocksdb", "--cleanup-interval", "0.2");
+                RewindClient client = RewindClient.builder().commandEndpoint(server.commandEndpoint()).build()) {
+            UUID erasedId = UUID.randomUUID();
+            client.append("person-7", ExpectedVersion.any(), new EventData(erasedId, "Registered", erasedMarker,
+                    erasedMarker));
+            client.append("gone", ExpectedVersion.any(), EventData.of("Secret", deletedMarker));
+            client.append("kept", ExpectedVersion.any(), EventData.of("Kept", keptMarker));
+            for (int i = 0; i < 20; i++) {
+                List<EventData> filler = new ArrayList<>();
+                for (int j = 0; j < 100; j++) {
+                    filler.add(EventData.of("Filler", new byte[200]));
+                }
+                client.append("filler-" + i, ExpectedVersion.any(), filler);
+            }
+            assertThat(filesHolding(data, erasedMarker)).as("the marker was written").isNotEmpty();
+
+            client.eraseEvent(erasedId);
+            client.deleteStream("gone", ExpectedVersion.any());
+            server.awaitOutput("compacted 1 erased events away", Duration.ofSeconds(30));
+
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            List<Path> erasedIn = filesHolding(data, erasedMarker);
+            List<Path> deletedIn = filesHolding(data, deletedMarker);
+            while ((!erasedIn.isEmpty() || !deletedIn.isEmpty()) && System.nanoTime() < deadline) {
+                TimeUnit.MILLISECONDS.sleep(100); // RocksDB deletes the obsolete files after the compaction
+                erasedIn = filesHolding(data, erasedMarker);
+                deletedIn = filesHolding(data, deletedMarker);
+            }
+            assertThat(erasedIn).as("files that still hold the erased bytes").isEmpty();
+            assertThat(deletedIn).as("files that still hold the deleted stream's bytes").isEmpty();
+            assertThat(filesHolding(data, keptMarker)).as("what was not removed is still there").isNotEmpty();
+            RecordedEvent erased = client.readStream("person-7").toList().get(0);
+            assertThat(erased.erased()).isTrue();
+            assertThat(erased.eventId()).isEqualTo(erasedId);
+            assertThat(client.readStream("kept").toList().get(0).data()).isEqualTo(keptMarker);
+        }
+    }
+
+    @Test
+    void aSigkillInTheMiddleOfACleanupLeavesAStoreWhoseReadsMatchTheModel() throws Exception {
+        Path data = tmp.resolve("killed");
+        try (ServerProcess server = ServerProcess.start("cleanup-kill", data, "rocksdb", "--cleanup-interval", "0.2",
+                "--cleanup-rate", "2000")) {
+            try (RewindClient client = RewindClient.builder().commandEndpoint(server.commandEndpoint())
+                    .requestTimeout(Duration.ofSeconds(30)).build()) {
+                for (int s = 0; s < 20; s++) {
+                    List<EventData> events = new ArrayList<>();
+                    for (int i = 0; i < 1_000; i++) {
+                        events.add(EventData.of("E", "s" + s + "-" + i));
+                    }
+                    client.append("stream-" + s, ExpectedVersion.noStream(), events);
+                }
+                for (int s = 0; s < 20; s += 2) {
+                    client.deleteStream("stream-" + s, ExpectedVersion.exact(999));
+                }
+                client.truncateStream("stream-1", 500);
+            }
+            // 10,500 events to remove at 2,000 a second: the kill lands in the middle.
+            server.awaitOutput("Cleanup: removing", Duration.ofSeconds(30));
+            server.kill();
+            server.restart();
+            try (RewindClient client = RewindClient.builder().commandEndpoint(server.commandEndpoint())
+                    .requestTimeout(Duration.ofSeconds(30)).build()) {
+                assertModel(client);
+                server.awaitOutput("Cleanup: removed", Duration.ofSeconds(60));
+                assertModel(client);
+                client.append("stream-0", ExpectedVersion.exact(999), EventData.of("E", "after"));
+                assertThat(client.readStream("stream-0").map(RecordedEvent::dataAsString)).containsExactly("after");
+            }
+            assertThat(server.stop()).isZero();
+        }
+        Process verify = new ProcessBuilder("java", "-jar", CLI.toString(), "verify", "--data-dir", data.toString())
+                .redirectErrorStream(true).start();
+        String output = new String(verify.getInputStream().readAllBytes(), US_ASCII);
+        assertThat(verify.waitFor()).as(output).isZero();
+        assertThat(output).contains("ok");
+    }
+
+    /** Even streams deleted, stream-1 truncated before 500, the other odd streams whole. */
+    private static void assertModel(RewindClient client) {
+        for (int s = 0; s < 20; s++) {
+            String stream = "stream-" + s;
+            if (s % 2 == 0) {
+                assertThatThrownBy(() -> client.readStream(stream)).isInstanceOf(StreamNotFoundException.class);
+            } else {
+                long first = s == 1 ? 500 : 0;
+                assertThat(client.readStream(stream).map(RecordedEvent::streamVersion).toList())
+                        .as(stream).isEqualTo(java.util.stream.LongStream.range(first, 1_000).boxed().toList());
+            }
+        }
+        List<RecordedEvent> all = client.readAll().toList();
+        assertThat(all).hasSize(9 * 1_000 + 500);
+        assertThat(all).allMatch(e -> Integer.parseInt(e.stream().substring(7)) % 2 == 1);
+    }
+}
