@@ -101,6 +101,10 @@ public final class Benchmark implements Callable<Integer> {
             + " appends beside unconditional ones, and a read by query beside a full replay.")
     boolean dcb;
 
+    @Option(names = "--cleanup", description = "Measure the stream cleanup instead: half of 1,000 streams deleted,"
+            + " the data directory before and after, appends while it runs (--replay-events events in all).")
+    boolean cleanup;
+
     @Option(names = "--failovers", defaultValue = "10",
             description = "With --replication: leader kills to time (default: ${DEFAULT-VALUE}).")
     int failovers;
@@ -136,6 +140,11 @@ public final class Benchmark implements Callable<Integer> {
         long started = System.nanoTime();
         if (replication) {
             new ReplicationBench(this).run();
+            progress("Done in %.0f s", Ceilings.seconds(started));
+            return 0;
+        }
+        if (cleanup) {
+            new CleanupBench(this).run();
             progress("Done in %.0f s", Ceilings.seconds(started));
             return 0;
         }

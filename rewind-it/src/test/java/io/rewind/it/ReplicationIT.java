@@ -140,6 +140,28 @@ class ReplicationIT {
                 assertThat(httpGet(http + "/metrics")).contains("rewind_raft_leader " + (i == leader ? "1.0" : "0.0"))
                         .contains("rewind_raft_leader_known 1.0").contains("rewind_raft_term " + info.term() + ".0");
             }
+
+            // Stream lifecycles go through the log too: every member hides and erases the same.
+            java.util.UUID erased;
+            try (RewindClient client = group.client()) {
+                client.deleteStream("orders-3", ExpectedVersion.any());
+                erased = client.readStream("orders-0").findFirst().orElseThrow().eventId();
+                client.eraseEvent(erased);
+                client.append("orders-3", ExpectedVersion.exact(9), EventData.of("Placed", "again"));
+            }
+            for (int i = 0; i < 3; i++) {
+                try (RewindClient member = group.clientOf(i)) {
+                    String id = group.id(i);
+                    ServerGroup.awaitCondition(() -> member.readStream("orders-3",
+                            ReadOptions.forwards().minPosition(44)).count() == 1, ELECTION,
+                            () -> "member " + id + " hides the deleted events");
+                    RecordedEvent first = member.readStream("orders-0").findFirst().orElseThrow();
+                    assertThat(first.eventId()).isEqualTo(erased);
+                    assertThat(first.erased()).as("erased on %s", id).isTrue();
+                    assertThat(member.readAll(ReadOptions.forwards().minPosition(44)).filter(e -> e.stream()
+                            .equals("orders-3")).map(RecordedEvent::dataAsString)).containsExactly("again");
+                }
+            }
         }
     }
 

@@ -425,12 +425,30 @@ public final class AppendDecider {
             return cached != null ? cached : storage.streamVersion(stream);
         }
 
+        /**
+         * Where the event with this id is, for idempotency and erasure; null when no event has it, or when its
+         * stream's lifecycle hides it (deleted, truncated, expired): such an id is forgotten, decided at the group's
+         * commit time, so that every member answers alike whether or not its cleanup removed the id already.
+         */
         private EventLocation locate(UUID id) {
             EventLocation pending = ids.get(id);
             if (pending != null) {
                 return pending;
             }
-            return stored != null ? stored.get(id) : storage.locate(id).orElse(null);
+            EventLocation found = stored != null ? stored.get(id) : storage.locate(id).orElse(null);
+            return found == null || hidden(found) ? null : found;
+        }
+
+        private boolean hidden(EventLocation location) {
+            StreamState state = stateOf(location.stream());
+            if (state.hidesNothing()) {
+                return false;
+            }
+            long head = heads.computeIfAbsent(location.stream(), this::committedHead);
+            if (location.streamVersion() < state.firstVersionByPosition(head)) {
+                return true;
+            }
+            return state.maxAgeMicros() > 0 && hidden(location.globalPosition());
         }
     }
 }

@@ -974,8 +974,8 @@ public final class RocksDbStorage implements EventStorage {
     /**
      * Removes from the disk what stream lifecycles hide, and makes erased bytes unrecoverable: for each stream, the
      * events below its first visible version (by truncation, count, and age at {@code logTimeMicros}: the newest
-     * commit time stored, which every later decision's time is at least), with their stream, tag and type index
-     * entries (and their ids, for tombstoned streams: a retry there fails anyway); then compacts the ranges that
+     * commit time stored, which every later decision's time is at least), with their stream, id, tag and type index
+     * entries (deciders already forget the ids of hidden events); then compacts the ranges that
      * held erased or removed events, so that no table or log file keeps their bytes. Goes in batches of
      * {@code batchEvents}, each recording how far it got (a crash resumes there), calling {@code pause} between
      * them so that appends keep their pace. Any thread but the writer's; safe beside appends and reads.
@@ -1003,7 +1003,7 @@ public final class RocksDbStorage implements EventStorage {
             streamsCleaned++;
             while (cleanedBelow < firstVisible) {
                 long upTo = Math.min(firstVisible, cleanedBelow + batchEvents);
-                long[] range = removeVersions(stream, cleanedBelow, upTo, state.tombstoned());
+                long[] range = removeVersions(stream, cleanedBelow, upTo);
                 if (range != null) {
                     ranges.add(range);
                 }
@@ -1044,7 +1044,7 @@ public final class RocksDbStorage implements EventStorage {
     }
 
     /** Removes the stream's versions [from, upTo) in one batch; returns the range of positions they held. */
-    private long[] removeVersions(String stream, long from, long upTo, boolean dropIds) {
+    private long[] removeVersions(String stream, long from, long upTo) {
         byte[] prefix = EventCodec.streamPrefix(stream);
         long lowest = Long.MAX_VALUE;
         long highest = -1;
@@ -1065,8 +1065,12 @@ public final class RocksDbStorage implements EventStorage {
                             batch.delete(open.tags(), indexKey(EventCodec.indexPrefix(tag), positionKey));
                         }
                         batch.delete(open.types(), indexKey(EventCodec.indexPrefix(event.type()), positionKey));
-                        if (dropIds) {
-                            batch.delete(open.ids(), EventCodec.uuidKey(event.eventId()));
+                        // Deciders forget the id of a hidden event already (AppendDecider.Group.locate); a retry
+                        // may have stored it again since, at another position, which keeps its entry.
+                        byte[] idKey = EventCodec.uuidKey(event.eventId());
+                        byte[] location = open.rocks().get(open.ids(), idKey);
+                        if (location != null && EventCodec.decodeLocation(location).globalPosition() == position) {
+                            batch.delete(open.ids(), idKey);
                         }
                         lowest = Math.min(lowest, position);
                         highest = Math.max(highest, position);

@@ -247,7 +247,7 @@ public final class StoreVerifier {
         return entries == events ? null : "the stream index holds " + entries + " entries for " + events + " events";
     }
 
-    /** No id index entry without its event, but the ids the cleanup keeps of the events it removed. */
+    /** No id index entry without its event (the cleanup removes an event's id with it). */
     private String checkIdIndex() throws RocksDBException {
         long entries = 0;
         try (RocksIterator it = db.rocks().newIterator(db.ids())) {
@@ -255,9 +255,6 @@ public final class StoreVerifier {
                 EventLocation location = EventCodec.decodeLocation(it.value());
                 byte[] stored = db.rocks().get(db.events(), EventCodec.longKey(location.globalPosition()));
                 if (stored == null) {
-                    if (location.streamVersion() < cleaned.getOrDefault(location.stream(), 0L)) {
-                        continue;
-                    }
                     return "the id index points at position " + location.globalPosition() + ", where no event is";
                 }
                 entries++;

@@ -212,4 +212,24 @@ class ConditionalAndMultiStreamAppendTest {
                 List.of(new AppendCommand("s", ExpectedVersion.ANY, List.of(event("T")))), List.of("a"), 10, false);
         assertThat(decision.toWrite().get(0).commitTimestampMicros()).isEqualTo(2_000L);
     }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"memory", "rocksdb"})
+    void theIdsOfHiddenEventsAreForgottenSoARetryAppendsAgain(String engine) {
+        open(engine);
+        AppendCommand placed = new AppendCommand("order-1", ExpectedVersion.ANY, List.of(event("Placed")));
+        commitAsOneGroup(placed);
+        AppendOutcome<String> deleted = commitAsOneGroup(AppendCommand.of(
+                new StreamOperation.Delete("order-1", ExpectedVersion.ANY, false))).get(0);
+        assertThat(deleted.operation().state().truncateBefore()).isEqualTo(1);
+
+        // The event is still stored (no cleanup ran): its id is forgotten all the same.
+        AppendResult again = commitAsOneGroup(placed).get(0).result();
+        assertThat(again.duplicate()).isFalse();
+        assertThat(again.lastVersion()).isEqualTo(1);
+        AppendOutcome<String> erase = commitAsOneGroup(AppendCommand.of(
+                new StreamOperation.Erase(placed.parts().get(0).events().get(0).eventId()))).get(0);
+        assertThat(erase.succeeded()).as("the visible copy is erased").isTrue();
+        assertThat(erase.operation().erasedVersion()).isEqualTo(1);
+    }
 }
