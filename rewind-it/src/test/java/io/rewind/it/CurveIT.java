@@ -202,6 +202,14 @@ class CurveIT {
                 io.rewind.client.StreamAppend.of(theirs, ExpectedVersion.any(), EventData.of("Issued", "{}"))), null))
                 .isInstanceOf(PermissionDeniedException.class).hasMessageContaining("'" + theirs + "'");
         assertThat(limited.readStream(mine).toList()).as("nothing of the refused appends was stored").hasSize(1);
+        // Lifecycle changes are for administrators; reading a stream's lifecycle needs read on it.
+        assertThatThrownBy(() -> limited.deleteStream(mine, ExpectedVersion.any()))
+                .isInstanceOf(PermissionDeniedException.class).hasMessageContaining("admin only");
+        assertThatThrownBy(() -> limited.eraseEvent(UUID.randomUUID()))
+                .isInstanceOf(PermissionDeniedException.class).hasMessageContaining("admin only");
+        assertThat(limited.streamMetadata(mine).lastVersion()).isZero();
+        assertThatThrownBy(() -> limited.streamMetadata(theirs)).isInstanceOf(PermissionDeniedException.class);
+        assertThat(admin.truncateStream(theirs, 0).truncateBefore()).isZero();
 
         // The live feeds carry every stream: a key that may not read them all is not let in.
         assertThat(handshake(server.streamEndpoint(), orders)).contains(zmq.ZMQ.ZMQ_EVENT_HANDSHAKE_FAILED_AUTH);

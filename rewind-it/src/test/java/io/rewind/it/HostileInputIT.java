@@ -121,6 +121,9 @@ class HostileInputIT {
 
             // Appends the fuzzer's requests made valid by chance, acknowledged by the server: [first, last].
             List<long[]> fuzzStored = new ArrayList<>();
+            // A flipped bit can make a valid lifecycle request of a template (a read's field number becomes a
+            // truncate's, say): the server then hides the fuzz stream's events, rightly, and the log has gaps.
+            List<String> lifecycleChanges = new ArrayList<>();
             List<byte[]> templates = templates();
             long replies = 0;
             try (ZMQ.Socket dealer = TestSockets.client(context, SocketType.DEALER)) {
@@ -145,6 +148,8 @@ class HostileInputIT {
                         if (response.hasAppend()) {
                             fuzzStored.add(new long[] {response.getAppend().getFirstPosition(),
                                     response.getAppend().getLastPosition()});
+                        } else if (response.hasStreamMetadata() || response.hasEraseEvent()) {
+                            lifecycleChanges.add(response.toString());
                         } else if (response.hasError()) {
                             assertThat(response.getError().getMessage()).isNotBlank();
                         }
@@ -183,7 +188,12 @@ class HostileInputIT {
             Set<UUID> seen = new HashSet<>();
             for (int i = 0; i < log.size(); i++) {
                 RecordedEvent event = log.get(i);
-                assertThat(event.globalPosition()).isEqualTo(i);
+                if (lifecycleChanges.isEmpty()) {
+                    assertThat(event.globalPosition()).isEqualTo(i);
+                } else {
+                    assertThat(event.globalPosition()).as("after the fuzzer's %s", lifecycleChanges)
+                            .isGreaterThanOrEqualTo(i);
+                }
                 assertThat(seen.add(event.eventId())).as("stored once: %s", event.eventId()).isTrue();
                 boolean accounted = validAcknowledged.contains(event.eventId())
                         || acknowledgedFuzz.contains(event.globalPosition())

@@ -109,22 +109,22 @@ class StreamCleanupIT {
     void aSigkillInTheMiddleOfACleanupLeavesAStoreWhoseReadsMatchTheModel() throws Exception {
         Path data = tmp.resolve("killed");
         try (ServerProcess server = ServerProcess.start("cleanup-kill", data, "rocksdb", "--cleanup-interval", "0.2",
-                "--cleanup-rate", "2000")) {
+                "--cleanup-rate", "1000")) {
             try (RewindClient client = RewindClient.builder().commandEndpoint(server.commandEndpoint())
                     .requestTimeout(Duration.ofSeconds(30)).build()) {
                 for (int s = 0; s < 20; s++) {
                     List<EventData> events = new ArrayList<>();
-                    for (int i = 0; i < 1_000; i++) {
+                    for (int i = 0; i < 300; i++) {
                         events.add(EventData.of("E", "s" + s + "-" + i));
                     }
                     client.append("stream-" + s, ExpectedVersion.noStream(), events);
                 }
                 for (int s = 0; s < 20; s += 2) {
-                    client.deleteStream("stream-" + s, ExpectedVersion.exact(999));
+                    client.deleteStream("stream-" + s, ExpectedVersion.exact(299));
                 }
-                client.truncateStream("stream-1", 500);
+                client.truncateStream("stream-1", 150);
             }
-            // 10,500 events to remove at 2,000 a second: the kill lands in the middle.
+            // 3,150 events to remove at 1,000 a second: the kill lands in the middle.
             server.awaitOutput("Cleanup: removing", Duration.ofSeconds(30));
             server.kill();
             server.restart();
@@ -133,7 +133,7 @@ class StreamCleanupIT {
                 assertModel(client);
                 server.awaitOutput("Cleanup: removed", Duration.ofSeconds(60));
                 assertModel(client);
-                client.append("stream-0", ExpectedVersion.exact(999), EventData.of("E", "after"));
+                client.append("stream-0", ExpectedVersion.exact(299), EventData.of("E", "after"));
                 assertThat(client.readStream("stream-0").map(RecordedEvent::dataAsString)).containsExactly("after");
             }
             assertThat(server.stop()).isZero();
@@ -145,20 +145,20 @@ class StreamCleanupIT {
         assertThat(output).contains("ok");
     }
 
-    /** Even streams deleted, stream-1 truncated before 500, the other odd streams whole. */
+    /** Even streams deleted, stream-1 truncated before 150, the other odd streams whole. */
     private static void assertModel(RewindClient client) {
         for (int s = 0; s < 20; s++) {
             String stream = "stream-" + s;
             if (s % 2 == 0) {
                 assertThatThrownBy(() -> client.readStream(stream)).isInstanceOf(StreamNotFoundException.class);
             } else {
-                long first = s == 1 ? 500 : 0;
+                long first = s == 1 ? 150 : 0;
                 assertThat(client.readStream(stream).map(RecordedEvent::streamVersion).toList())
-                        .as(stream).isEqualTo(java.util.stream.LongStream.range(first, 1_000).boxed().toList());
+                        .as(stream).isEqualTo(java.util.stream.LongStream.range(first, 300).boxed().toList());
             }
         }
         List<RecordedEvent> all = client.readAll().toList();
-        assertThat(all).hasSize(9 * 1_000 + 500);
+        assertThat(all).hasSize(9 * 300 + 150);
         assertThat(all).allMatch(e -> Integer.parseInt(e.stream().substring(7)) % 2 == 1);
     }
 }

@@ -23,9 +23,14 @@ import io.rewind.client.SubscriptionListener;
 import io.rewind.client.SubscriptionTarget;
 import io.rewind.client.WrongExpectedVersionException;
 import io.rewind.protocol.v1.DeleteStreamRequest;
+import io.rewind.protocol.v1.EraseEventRequest;
 import io.rewind.protocol.v1.GetStreamMetadataRequest;
 import io.rewind.protocol.v1.Request;
 import io.rewind.protocol.v1.Response;
+import io.rewind.protocol.v1.SetStreamMetadataRequest;
+import io.rewind.protocol.v1.StreamMetadataResponse;
+import io.rewind.protocol.v1.TruncateStreamRequest;
+import io.rewind.protocol.v1.WireFormat;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -200,6 +205,30 @@ class StreamLifecycleIT extends OneServerPerClass {
             req.send(Request.newBuilder().setRequestId(4).setGetStreamMetadata(GetStreamMetadataRequest.newBuilder()
                     .setStream("raw-del")).build().toByteArray());
             assertThat(Response.parseFrom(req.recv()).getStreamMetadata().getFirstVisibleVersion()).isEqualTo(1);
+
+            // Truncate, retention and erasure, as a client in another language sends them.
+            UUID id = UUID.randomUUID();
+            client.append("raw-life", ExpectedVersion.any(), EventData.of("E", "0"), EventData.of("E", "1"),
+                    EventData.of("E", "2").withId(id));
+            req.send(Request.newBuilder().setRequestId(5).setTruncateStream(TruncateStreamRequest.newBuilder()
+                    .setStream("raw-life").setBeforeVersion(1)).build().toByteArray());
+            assertThat(Response.parseFrom(req.recv()).getStreamMetadata().getTruncateBefore()).isEqualTo(1);
+            req.send(Request.newBuilder().setRequestId(6).setSetStreamMetadata(SetStreamMetadataRequest.newBuilder()
+                    .setStream("raw-life").setMaxCount(1).setMaxAgeSeconds(3_600)).build().toByteArray());
+            StreamMetadataResponse retention = Response.parseFrom(req.recv()).getStreamMetadata();
+            assertThat(retention.getMaxCount()).isEqualTo(1);
+            assertThat(retention.getMaxAgeSeconds()).isEqualTo(3_600);
+            assertThat(retention.getFirstVisibleVersion()).isEqualTo(2);
+            req.send(Request.newBuilder().setRequestId(7).setEraseEvent(EraseEventRequest.newBuilder()
+                    .setEventId(WireFormat.eventId(id))).build().toByteArray());
+            assertThat(Response.parseFrom(req.recv()).getEraseEvent().getStreamVersion()).isEqualTo(2);
+            req.send(Request.newBuilder().setRequestId(8).setSetStreamMetadata(SetStreamMetadataRequest.newBuilder()
+                    .setStream("raw-life").setMaxCount(-1)).build().toByteArray());
+            Response refused = Response.parseFrom(req.recv());
+            assertThat(refused.getError().getCode()).isEqualTo(io.rewind.protocol.v1.ErrorCode.INVALID_REQUEST);
+            assertThat(refused.getError().getMessage()).contains("must be >= 0");
+            assertThat(client.readStream("raw-life").map(e -> e.streamVersion() + (e.erased() ? " erased" : "")))
+                    .containsExactly("2 erased");
 
             // Legacy: three published events, the oldest two truncated away: QUERY lists the newest only, and
             // the id of a removed event is unknown.

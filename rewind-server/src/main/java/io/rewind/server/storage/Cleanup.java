@@ -80,13 +80,13 @@ public final class Cleanup implements AutoCloseable {
         return newest.isEmpty() ? Long.MIN_VALUE : newest.get(0).commitTimestampMicros();
     }
 
-    /** Between two batches: keeps to the rate; a close stops the wait. */
-    private void pause() {
+    /** After a batch of {@code removed} events: keeps to the rate; a close stops the wait. */
+    private void pause(long removed) {
         if (closing) {
             throw new IllegalStateException("the server is stopping");
         }
         try {
-            TimeUnit.MICROSECONDS.sleep(BATCH * 1_000_000L / eventsPerSecond);
+            TimeUnit.MICROSECONDS.sleep(removed * 1_000_000L / eventsPerSecond);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);

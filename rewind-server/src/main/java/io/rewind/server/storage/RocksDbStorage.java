@@ -977,10 +977,11 @@ public final class RocksDbStorage implements EventStorage {
      * commit time stored, which every later decision's time is at least), with their stream, id, tag and type index
      * entries (deciders already forget the ids of hidden events); then compacts the ranges that
      * held erased or removed events, so that no table or log file keeps their bytes. Goes in batches of
-     * {@code batchEvents}, each recording how far it got (a crash resumes there), calling {@code pause} between
-     * them so that appends keep their pace. Any thread but the writer's; safe beside appends and reads.
+     * {@code batchEvents}, each recording how far it got (a crash resumes there), telling {@code pause} after each
+     * how many events it removed, so that appends keep their pace. Any thread but the writer's; safe beside appends
+     * and reads.
      */
-    public CleanupReport cleanup(long logTimeMicros, int batchEvents, Runnable pause) {
+    public CleanupReport cleanup(long logTimeMicros, int batchEvents, java.util.function.LongConsumer pause) {
         long removed = 0;
         int streamsCleaned = 0;
         List<long[]> ranges = new ArrayList<>();
@@ -1008,8 +1009,8 @@ public final class RocksDbStorage implements EventStorage {
                     ranges.add(range);
                 }
                 removed += upTo - cleanedBelow;
+                pause.accept(upTo - cleanedBelow);
                 cleanedBelow = upTo;
-                pause.run();
             }
         }
         long erased = 0;
