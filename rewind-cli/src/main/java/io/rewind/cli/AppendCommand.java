@@ -132,6 +132,11 @@ final class AppendCommand implements Callable<Integer> {
     }
 
     private ExpectedVersion parseExpected() {
+        return parseExpected(spec, expected);
+    }
+
+    /** An expected version as the commands take it: any, no-stream, exists or a version number. */
+    static ExpectedVersion parseExpected(CommandSpec spec, String expected) {
         return switch (expected.toLowerCase(java.util.Locale.ROOT)) {
             case "any" -> ExpectedVersion.any();
             case "no-stream" -> ExpectedVersion.noStream();

@@ -97,6 +97,25 @@ class CliIT {
     }
 
     @Test
+    void streamLifecycleCommands() throws Exception {
+        assertThat(run("a\nb\n", at("append", "cli-life", "--batch", "2")).status()).isZero();
+        Run truncated = run("", at("stream", "truncate", "cli-life", "--before", "1"));
+        assertThat(truncated.status()).as(truncated.err()).isZero();
+        assertThat(truncated.out()).contains("cli-life: last version 1, first visible 1, truncated before 1");
+        Run retention = run("", at("stream", "retention", "cli-life", "--max-count", "5", "--max-age", "P30D"));
+        assertThat(retention.out()).contains("max age 2592000 s, max count 5");
+        String id = json(run("", at("read", "cli-life", "--format", "json")).out()).get("event_id");
+        Run erased = run("", at("stream", "erase", id));
+        assertThat(erased.out()).as(erased.err()).startsWith("erased event " + id + ": cli-life@1");
+        Run deleted = run("", at("stream", "delete", "cli-life", "--expected-version", "1", "--tombstone"));
+        assertThat(deleted.out()).contains("first visible 2").contains("deleted for good");
+        Run refused = run("", at("append", "cli-life", "--data", "c"));
+        assertThat(refused.status()).isEqualTo(1);
+        assertThat(refused.err()).contains("deleted for good");
+        assertThat(run("", at("stream", "erase", "not-a-uuid")).status()).isEqualTo(2);
+    }
+
+    @Test
     void appendFromDataFileAndStandardInputThenReadItBack() throws Exception {
         Run one = run("", at("append", "cli-orders", "--type", "OrderPlaced", "--data", "{\"total\": 99}",
                 "--expected-version", "no-stream"));
