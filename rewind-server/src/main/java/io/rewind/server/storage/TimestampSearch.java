@@ -13,21 +13,23 @@ public final class TimestampSearch {
 
     /**
      * FORWARD: the global position of the first event committed at or after {@code micros} (the head when none
-     * is); BACKWARD: that of the last event committed at or before it (-1 when none is).
+     * is); BACKWARD: that of the last event committed at or before it (-1 when none is). Positions whose events the
+     * cleanup removed take the time of the next event that is still stored, which keeps times non-decreasing.
      */
     public static long globalPosition(EventStorage storage, long micros, ReadDirection direction) {
-        return search(storage.nextPosition(), micros, direction, position -> {
-            List<StoredEvent> event = storage.readAll(position, ReadDirection.FORWARD, 1, Long.MAX_VALUE);
-            return event.get(0).commitTimestampMicros();
-        });
+        return search(storage.nextPosition(), micros, direction,
+                position -> timeOf(storage.readAll(position, ReadDirection.FORWARD, 1, Long.MAX_VALUE)));
     }
 
     /** {@link #globalPosition} within one stream, in stream versions. */
     public static long streamVersion(EventStorage storage, String stream, long micros, ReadDirection direction) {
-        return search(storage.streamVersion(stream) + 1, micros, direction, version -> {
-            List<StoredEvent> event = storage.readStream(stream, version, ReadDirection.FORWARD, 1, Long.MAX_VALUE);
-            return event.get(0).commitTimestampMicros();
-        });
+        return search(storage.streamVersion(stream) + 1, micros, direction,
+                version -> timeOf(storage.readStream(stream, version, ReadDirection.FORWARD, 1, Long.MAX_VALUE)));
+    }
+
+    /** The time of the first event read from a place: no event stored there or after it counts as never. */
+    private static long timeOf(List<StoredEvent> read) {
+        return read.isEmpty() ? Long.MAX_VALUE : read.get(0).commitTimestampMicros();
     }
 
     /** Over positions 0 .. size - 1 whose times {@code timeAt} gives, never decreasing. */

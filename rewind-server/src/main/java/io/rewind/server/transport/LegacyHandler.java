@@ -146,16 +146,17 @@ final class LegacyHandler implements RouterEndpoint.FrameHandler {
                 : storage.readAll(from + 1, ReadDirection.FORWARD, (int) count, limits.maxReadBytes());
         List<byte[]> reply = new ArrayList<>(events.size() * 2 + 1);
         // Deleted, truncated and expired events are left out, as if they had never been published; the page still
-        // ends where it looked, so a client that pages from its last id goes on past them.
+        // ends where it looked, so a client that pages from its last id goes on past them. Where the cleanup
+        // removed events, a read of `count` events may reach beyond `to`: those are not this query's.
         java.util.function.Predicate<StoredEvent> visible = Visibility.inGlobalLog(storage, Visibility.nowMicros());
         for (StoredEvent event : events) {
-            if (visible.test(event)) {
+            if (event.globalPosition() <= to && visible.test(event)) {
                 reply.add(ascii(event.eventId().toString()));
                 reply.add(event.data());
             }
         }
-        long last = events.isEmpty() ? from : events.get(events.size() - 1).globalPosition();
-        if (last == to) {
+        long last = events.isEmpty() ? to : events.get(events.size() - 1).globalPosition();
+        if (last >= to) {
             reply.add(END);
         }
         return reply.toArray(new byte[0][]);

@@ -229,4 +229,31 @@ class RocksDbStorageTest extends EventStorageContract {
                 ReadDirection.BACKWARD, 10, 1 << 20).events()).extracting(StoredEvent::globalPosition)
                 .containsExactly(2_500L);
     }
+
+    @Test
+    void timesAreFoundOverRangesTheCleanupRemoved() {
+        List<StoredEvent> events = new java.util.ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            events.add(new StoredEvent(UUID.randomUUID(), "s", i, i, "T", new byte[] {1}, new byte[0], 1_000L * i));
+        }
+        storage.append(events, true);
+        storage.write(new EventStorage.Changes(List.of(), Map.of("s", StreamState.NONE.withTruncateBefore(5)),
+                List.of()), true);
+        RocksDbStorage rocks = (RocksDbStorage) storage;
+        assertThat(rocks.cleanup(Long.MAX_VALUE, 100, removed -> { }).removedEvents()).isEqualTo(5);
+
+        // Removed versions take the time of the first event still stored: a read from there starts at it.
+        long found = TimestampSearch.streamVersion(storage, "s", 2_000, ReadDirection.FORWARD);
+        assertThat(found).isLessThanOrEqualTo(5);
+        assertThat(storage.readStream("s", found, ReadDirection.FORWARD, 1, 1 << 20).get(0).streamVersion())
+                .isEqualTo(5);
+        assertThat(TimestampSearch.streamVersion(storage, "s", 2_000, ReadDirection.BACKWARD)).isEqualTo(-1);
+        assertThat(TimestampSearch.streamVersion(storage, "s", 7_000, ReadDirection.FORWARD)).isEqualTo(7);
+        assertThat(TimestampSearch.streamVersion(storage, "s", 7_000, ReadDirection.BACKWARD)).isEqualTo(7);
+        assertThat(TimestampSearch.streamVersion(storage, "s", 99_000, ReadDirection.FORWARD)).isEqualTo(10);
+        assertThat(TimestampSearch.globalPosition(storage, 3_000, ReadDirection.BACKWARD)).as("none left").isEqualTo(-1);
+        assertThat(TimestampSearch.globalPosition(storage, 6_000, ReadDirection.BACKWARD)).isEqualTo(6);
+        assertThat(TimestampSearch.globalPosition(storage, 6_500, ReadDirection.FORWARD)).isEqualTo(7);
+        assertThat(Visibility.firstVisibleVersion(storage, "s", Long.MAX_VALUE)).isEqualTo(5);
+    }
 }
