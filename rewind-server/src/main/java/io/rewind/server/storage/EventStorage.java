@@ -75,7 +75,7 @@ public interface EventStorage extends AutoCloseable {
     /** The stream's lifecycle: {@link StreamState#NONE} for a stream never given one. */
     StreamState streamState(String stream);
 
-    /** Every stream whose lifecycle is not {@link StreamState#NONE}. */
+    /** Every stream whose lifecycle is not {@link StreamState#NONE}: a live, read-only view, not a copy. */
     Map<String, StreamState> streamStates();
 
     /**

@@ -36,7 +36,7 @@ public final class InMemoryStorage implements EventStorage {
     /** Positions of the events that carry each tag, and of the events of each type: the query indexes. */
     private final Map<String, PositionList> tags = new HashMap<>();
     private final Map<String, PositionList> types = new HashMap<>();
-    private final Map<String, StreamState> states = new HashMap<>();
+    private final Map<String, StreamState> states = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** An unbounded store. */
     public InMemoryStorage() {
@@ -118,22 +118,12 @@ public final class InMemoryStorage implements EventStorage {
 
     @Override
     public StreamState streamState(String stream) {
-        lock.readLock().lock();
-        try {
-            return states.getOrDefault(stream, StreamState.NONE);
-        } finally {
-            lock.readLock().unlock();
-        }
+        return states.getOrDefault(stream, StreamState.NONE);
     }
 
     @Override
     public Map<String, StreamState> streamStates() {
-        lock.readLock().lock();
-        try {
-            return Map.copyOf(states);
-        } finally {
-            lock.readLock().unlock();
-        }
+        return java.util.Collections.unmodifiableMap(states);
     }
 
     @Override

@@ -112,8 +112,8 @@ public final class RocksDbStorage implements EventStorage {
     private Thread writer;
     private volatile long nextPosition;
     private volatile long streamCount;
-    /** Every stream's lifecycle other than {@link StreamState#NONE}; replaced whole after each write. */
-    private volatile Map<String, StreamState> states = Map.of();
+    /** Every stream's lifecycle other than {@link StreamState#NONE}; updated after each write that changes one. */
+    private final Map<String, StreamState> states = new java.util.concurrent.ConcurrentHashMap<>();
     /** The write failure the store has not recovered from yet, or null. */
     private volatile RocksDBException writeFailure;
     private long lastReopenNanos;
@@ -514,7 +514,8 @@ public final class RocksDbStorage implements EventStorage {
                     states.status();
                 }
             }
-            this.states = Map.copyOf(loaded);
+            states.clear();
+            states.putAll(loaded);
         } catch (RocksDBException e) {
             throw new StorageException("cannot recover state from " + directory + ": " + e.getMessage(), e);
         }
@@ -620,7 +621,7 @@ public final class RocksDbStorage implements EventStorage {
 
     @Override
     public Map<String, StreamState> streamStates() {
-        return states;
+        return Collections.unmodifiableMap(states);
     }
 
     /**
@@ -742,11 +743,7 @@ public final class RocksDbStorage implements EventStorage {
         }
         streamCount += newStreams;
         nextPosition = position;
-        if (!changes.states().isEmpty()) {
-            Map<String, StreamState> updated = new HashMap<>(states);
-            updated.putAll(changes.states());
-            states = Map.copyOf(updated);
-        }
+        states.putAll(changes.states());
     }
 
     /**

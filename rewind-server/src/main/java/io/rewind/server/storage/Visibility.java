@@ -23,8 +23,15 @@ public final class Visibility {
      * never decrease, so the age limit is a bisection, not a scan.
      */
     public static long firstVisibleVersion(EventStorage storage, String stream, long nowMicros) {
+        return firstVisibleVersion(storage, stream, storage.streamVersion(stream), nowMicros);
+    }
+
+    /** {@link #firstVisibleVersion(EventStorage, String, long)} of a stream whose last version is {@code head}. */
+    public static long firstVisibleVersion(EventStorage storage, String stream, long head, long nowMicros) {
         StreamState state = storage.streamState(stream);
-        long head = storage.streamVersion(stream);
+        if (state.hidesNothing()) {
+            return 0;
+        }
         long first = state.firstVersionByPosition(head);
         if (state.maxAgeMicros() > 0 && first <= head) {
             first = Math.max(first, TimestampSearch.streamVersion(storage, stream, nowMicros - state.maxAgeMicros(),
@@ -50,13 +57,11 @@ public final class Visibility {
         };
     }
 
-    /** Whether any stream hides anything: without, reads need no filtering. */
+    /**
+     * Whether any stream may hide something: without, reads need no filtering. Any stream with a lifecycle counts,
+     * so that a read never walks every stream's lifecycle to decide.
+     */
     public static boolean anyHidden(EventStorage storage) {
-        for (StreamState state : storage.streamStates().values()) {
-            if (!state.hidesNothing()) {
-                return true;
-            }
-        }
-        return false;
+        return !storage.streamStates().isEmpty();
     }
 }

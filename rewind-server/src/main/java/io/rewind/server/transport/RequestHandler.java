@@ -322,7 +322,7 @@ final class RequestHandler implements RouterEndpoint.FrameHandler {
                 String stream = read.getStream();
                 long head = storage.streamVersion(stream);
                 // Deleted, truncated or expired events are never returned: the stream starts later.
-                long first = Visibility.firstVisibleVersion(storage, stream, now);
+                long first = Visibility.firstVisibleVersion(storage, stream, head, now);
                 if (first > head) {
                     throw RequestException.of(ErrorCode.NOT_FOUND, "stream '" + stream + "' has no events left"
                             + (storage.streamState(stream).tombstoned() ? ": it was deleted for good"
