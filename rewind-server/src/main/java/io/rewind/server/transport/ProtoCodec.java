@@ -100,36 +100,43 @@ public final class ProtoCodec {
     /** A stream operation request as the writer takes it; throws INVALID_REQUEST naming what is wrong. */
     public static StreamOperation toOperation(Request request) {
         return switch (request.getOperationCase()) {
-            case DELETE_STREAM -> {
-                DeleteStreamRequest delete = request.getDeleteStream();
-                yield new StreamOperation.Delete(delete.getStream(),
-                        toExpectedVersion(delete.getStream(), delete.getExpectedVersion()), delete.getTombstone());
-            }
-            case TRUNCATE_STREAM -> new StreamOperation.Truncate(request.getTruncateStream().getStream(),
-                    request.getTruncateStream().getBeforeVersion());
-            case SET_STREAM_METADATA -> {
-                SetStreamMetadataRequest set = request.getSetStreamMetadata();
-                if (set.getMaxAgeSeconds() < 0 || set.getMaxCount() < 0) {
-                    throw RequestException.of(ErrorCode.INVALID_REQUEST, "max_age_seconds and max_count of stream '"
-                            + set.getStream() + "' must be >= 0 (0 or unset: no limit), got " + set.getMaxAgeSeconds()
-                            + " and " + set.getMaxCount());
-                }
-                if (set.getMaxAgeSeconds() > Long.MAX_VALUE / 1_000_000) {
-                    throw RequestException.of(ErrorCode.INVALID_REQUEST, "max_age_seconds of stream '"
-                            + set.getStream() + "' is too large: " + set.getMaxAgeSeconds());
-                }
-                yield new StreamOperation.SetRetention(set.getStream(), set.getMaxAgeSeconds() * 1_000_000,
-                        set.getMaxCount());
-            }
-            case ERASE_EVENT -> {
-                UUID id = toUuid(request.getEraseEvent().getEventId(), 0, "");
-                if (id == null) {
-                    throw RequestException.of(ErrorCode.INVALID_REQUEST, "erase_event needs the event's 16-byte id");
-                }
-                yield new StreamOperation.Erase(id);
-            }
+            case DELETE_STREAM -> toOperation(request.getDeleteStream());
+            case TRUNCATE_STREAM -> toOperation(request.getTruncateStream());
+            case SET_STREAM_METADATA -> toOperation(request.getSetStreamMetadata());
+            case ERASE_EVENT -> toOperation(request.getEraseEvent());
             default -> throw new IllegalArgumentException("not a stream operation: " + request.getOperationCase());
         };
+    }
+
+    private static StreamOperation toOperation(DeleteStreamRequest delete) {
+        return new StreamOperation.Delete(delete.getStream(),
+                toExpectedVersion(delete.getStream(), delete.getExpectedVersion()), delete.getTombstone());
+    }
+
+    private static StreamOperation toOperation(TruncateStreamRequest truncate) {
+        return new StreamOperation.Truncate(truncate.getStream(), truncate.getBeforeVersion());
+    }
+
+    private static StreamOperation toOperation(SetStreamMetadataRequest set) {
+        if (set.getMaxAgeSeconds() < 0 || set.getMaxCount() < 0) {
+            throw RequestException.of(ErrorCode.INVALID_REQUEST, "max_age_seconds and max_count of stream '"
+                    + set.getStream() + "' must be >= 0 (0 or unset: no limit), got " + set.getMaxAgeSeconds()
+                    + " and " + set.getMaxCount());
+        }
+        if (set.getMaxAgeSeconds() > Long.MAX_VALUE / 1_000_000) {
+            throw RequestException.of(ErrorCode.INVALID_REQUEST, "max_age_seconds of stream '"
+                    + set.getStream() + "' is too large: " + set.getMaxAgeSeconds());
+        }
+        return new StreamOperation.SetRetention(set.getStream(), set.getMaxAgeSeconds() * 1_000_000,
+                set.getMaxCount());
+    }
+
+    private static StreamOperation toOperation(EraseEventRequest erase) {
+        UUID id = toUuid(erase.getEventId(), 0, "");
+        if (id == null) {
+            throw RequestException.of(ErrorCode.INVALID_REQUEST, "erase_event needs the event's 16-byte id");
+        }
+        return new StreamOperation.Erase(id);
     }
 
     /** The replicated form of a command: an append, ids included, or a stream operation. */
@@ -159,14 +166,10 @@ public final class ProtoCodec {
     public static AppendCommand toCommand(ReplicatedCommand command) {
         return switch (command.getKindCase()) {
             case APPEND -> toCommand(command.getAppend());
-            case DELETE_STREAM -> AppendCommand.of(toOperation(Request.newBuilder()
-                    .setDeleteStream(command.getDeleteStream()).build()));
-            case TRUNCATE_STREAM -> AppendCommand.of(toOperation(Request.newBuilder()
-                    .setTruncateStream(command.getTruncateStream()).build()));
-            case SET_STREAM_METADATA -> AppendCommand.of(toOperation(Request.newBuilder()
-                    .setSetStreamMetadata(command.getSetStreamMetadata()).build()));
-            case ERASE_EVENT -> AppendCommand.of(toOperation(Request.newBuilder()
-                    .setEraseEvent(command.getEraseEvent()).build()));
+            case DELETE_STREAM -> AppendCommand.of(toOperation(command.getDeleteStream()));
+            case TRUNCATE_STREAM -> AppendCommand.of(toOperation(command.getTruncateStream()));
+            case SET_STREAM_METADATA -> AppendCommand.of(toOperation(command.getSetStreamMetadata()));
+            case ERASE_EVENT -> AppendCommand.of(toOperation(command.getEraseEvent()));
             case KIND_NOT_SET -> throw new IllegalArgumentException("a replicated command without a kind");
         };
     }
