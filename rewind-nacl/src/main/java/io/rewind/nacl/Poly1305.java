@@ -1,10 +1,15 @@
 package io.rewind.nacl;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+
 /**
  * Poly1305 one-time authenticator on five 26-bit limbs (the layout of poly1305-donna's 32-bit version), so that
  * every product fits a {@code long} without carries in between.
  */
 final class Poly1305 {
+    private static final VarHandle LE_INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
     private static final long MASK26 = 0x3ffffff;
 
     private Poly1305() {
@@ -12,11 +17,27 @@ final class Poly1305 {
 
     /** Writes the 16-byte authenticator of {@code length} bytes of {@code m} from {@code mOffset} to {@code out}. */
     static void mac(byte[] out, int outOffset, byte[] m, int mOffset, int length, byte[] key) {
-        long r0 = u32(key, 0) & 0x3ffffff;
-        long r1 = (u32(key, 3) >>> 2) & 0x3ffff03;
-        long r2 = (u32(key, 6) >>> 4) & 0x3ffc0ff;
-        long r3 = (u32(key, 9) >>> 6) & 0x3f03fff;
-        long r4 = (u32(key, 12) >>> 8) & 0x00fffff;
+        int[] words = new int[8];
+        for (int i = 0; i < 8; i++) {
+            words[i] = XSalsa20Poly1305.word(key, 4 * i);
+        }
+        mac(out, outOffset, m, mOffset, length, words);
+    }
+
+    /**
+     * As {@link #mac(byte[], int, byte[], int, int, byte[])}, with the 32-byte key as its first eight little-endian
+     * words (as Salsa20 makes them: the key never goes through a byte array).
+     */
+    static void mac(byte[] out, int outOffset, byte[] m, int mOffset, int length, int[] key) {
+        long k0 = key[0] & 0xffffffffL;
+        long k1 = key[1] & 0xffffffffL;
+        long k2 = key[2] & 0xffffffffL;
+        long k3 = key[3] & 0xffffffffL;
+        long r0 = k0 & 0x3ffffff;
+        long r1 = ((k0 >>> 26) | (k1 << 6)) & 0x3ffff03;
+        long r2 = ((k1 >>> 20) | (k2 << 12)) & 0x3ffc0ff;
+        long r3 = ((k2 >>> 14) | (k3 << 18)) & 0x3f03fff;
+        long r4 = (k3 >>> 8) & 0x00fffff;
         long s1 = r1 * 5;
         long s2 = r2 * 5;
         long s3 = r3 * 5;
@@ -27,25 +48,34 @@ final class Poly1305 {
         long h3 = 0;
         long h4 = 0;
 
-        byte[] last = null;
         int end = mOffset + length;
         for (int at = mOffset; at < end; at += 16) {
-            byte[] src = m;
-            int p = at;
+            long t0;
+            long t1;
+            long t2;
+            long t3;
             long hibit = 1L << 24;
-            if (end - at < 16) {
-                last = new byte[16];
+            if (end - at >= 16) {
+                t0 = u32(m, at);
+                t1 = u32(m, at + 4);
+                t2 = u32(m, at + 8);
+                t3 = u32(m, at + 12);
+            } else {
+                // The last, partial block: its bytes, a 1, then zeros; read as bytes (see XSalsa20Poly1305.word).
+                byte[] last = new byte[16];
                 System.arraycopy(m, at, last, 0, end - at);
                 last[end - at] = 1;
-                src = last;
-                p = 0;
+                t0 = XSalsa20Poly1305.word(last, 0) & 0xffffffffL;
+                t1 = XSalsa20Poly1305.word(last, 4) & 0xffffffffL;
+                t2 = XSalsa20Poly1305.word(last, 8) & 0xffffffffL;
+                t3 = XSalsa20Poly1305.word(last, 12) & 0xffffffffL;
                 hibit = 0;
             }
-            h0 += u32(src, p) & MASK26;
-            h1 += (u32(src, p + 3) >>> 2) & MASK26;
-            h2 += (u32(src, p + 6) >>> 4) & MASK26;
-            h3 += (u32(src, p + 9) >>> 6) & MASK26;
-            h4 += (u32(src, p + 12) >>> 8) | hibit;
+            h0 += t0 & MASK26;
+            h1 += ((t0 >>> 26) | (t1 << 6)) & MASK26;
+            h2 += ((t1 >>> 20) | (t2 << 12)) & MASK26;
+            h3 += ((t2 >>> 14) | (t3 << 18)) & MASK26;
+            h4 += (t3 >>> 8) | hibit;
 
             long d0 = h0 * r0 + h1 * s4 + h2 * s3 + h3 * s2 + h4 * s1;
             long d1 = h0 * r1 + h1 * r0 + h2 * s4 + h3 * s3 + h4 * s2;
@@ -117,13 +147,13 @@ final class Poly1305 {
         long w1 = ((h1 >>> 6) | (h2 << 20)) & 0xffffffffL;
         long w2 = ((h2 >>> 12) | (h3 << 14)) & 0xffffffffL;
         long w3 = ((h3 >>> 18) | (h4 << 8)) & 0xffffffffL;
-        long f = w0 + u32(key, 16);
+        long f = w0 + (key[4] & 0xffffffffL);
         put32(out, outOffset, f);
-        f = w1 + u32(key, 20) + (f >>> 32);
+        f = w1 + (key[5] & 0xffffffffL) + (f >>> 32);
         put32(out, outOffset + 4, f);
-        f = w2 + u32(key, 24) + (f >>> 32);
+        f = w2 + (key[6] & 0xffffffffL) + (f >>> 32);
         put32(out, outOffset + 8, f);
-        f = w3 + u32(key, 28) + (f >>> 32);
+        f = w3 + (key[7] & 0xffffffffL) + (f >>> 32);
         put32(out, outOffset + 12, f);
     }
 
@@ -137,7 +167,7 @@ final class Poly1305 {
     }
 
     private static long u32(byte[] b, int offset) {
-        return XSalsa20Poly1305.word(b, offset) & 0xffffffffL;
+        return (int) LE_INT.get(b, offset) & 0xffffffffL;
     }
 
     private static void put32(byte[] b, int offset, long value) {

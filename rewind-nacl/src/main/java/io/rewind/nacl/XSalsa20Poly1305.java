@@ -3,6 +3,7 @@ package io.rewind.nacl;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 
 /**
  * NaCl's {@code crypto_secretbox} (XSalsa20 and Poly1305), written for speed on the JVM: Salsa20 works on
@@ -38,7 +39,9 @@ public final class XSalsa20Poly1305 {
         }
         int[] state = state(key, nonce);
         int[] block = new int[16];
-        byte[] authKey = firstBlock(state, block);
+        salsa20(state, block);
+        // The first 32 bytes of block 0 are the Poly1305 key; xor reuses the block for the blocks after it.
+        int[] authKey = Arrays.copyOf(block, 8);
         xor(state, block, box, message, length);
         Poly1305.mac(box, BOX_ZERO_BYTES, box, ZERO_BYTES, length - ZERO_BYTES, authKey);
         for (int i = 0; i < BOX_ZERO_BYTES; i++) {
@@ -58,9 +61,9 @@ public final class XSalsa20Poly1305 {
         }
         int[] state = state(key, nonce);
         int[] block = new int[16];
-        byte[] authKey = firstBlock(state, block);
+        salsa20(state, block);
         byte[] tag = new byte[16];
-        Poly1305.mac(tag, 0, box, ZERO_BYTES, length - ZERO_BYTES, authKey);
+        Poly1305.mac(tag, 0, box, ZERO_BYTES, length - ZERO_BYTES, block);
         if (!Poly1305.equal(tag, 0, box, BOX_ZERO_BYTES)) {
             return -1;
         }
@@ -76,6 +79,16 @@ public final class XSalsa20Poly1305 {
      * shared secret (with a zero nonce), and the subkey of XSalsa20 (with the nonce's first 16 bytes).
      */
     public static byte[] hsalsa20(byte[] key, byte[] nonce16) {
+        int[] words = hsalsa20Words(key, nonce16);
+        byte[] out = new byte[32];
+        for (int i = 0; i < 8; i++) {
+            putWord(out, 4 * i, words[i]);
+        }
+        return out;
+    }
+
+    /** HSalsa20's output as eight little-endian words. */
+    private static int[] hsalsa20Words(byte[] key, byte[] nonce16) {
         int[] x = {
             SIGMA0, word(key, 0), word(key, 4), word(key, 8),
             word(key, 12), SIGMA1, word(nonce16, 0), word(nonce16, 4),
@@ -83,38 +96,27 @@ public final class XSalsa20Poly1305 {
             word(key, 20), word(key, 24), word(key, 28), SIGMA3,
         };
         rounds(x);
-        byte[] out = new byte[32];
-        int[] picked = {x[0], x[5], x[10], x[15], x[6], x[7], x[8], x[9]};
-        for (int i = 0; i < 8; i++) {
-            LE_INT.set(out, 4 * i, picked[i]);
-        }
-        return out;
+        return new int[] {x[0], x[5], x[10], x[15], x[6], x[7], x[8], x[9]};
     }
 
-    /** Computes the keystream's block 0 into {@code block}; returns its first 32 bytes, the Poly1305 key. */
-    private static byte[] firstBlock(int[] state, int[] block) {
-        salsa20(state, block);
-        byte[] authKey = new byte[32];
-        for (int i = 0; i < 8; i++) {
-            LE_INT.set(authKey, 4 * i, block[i]);
-        }
-        return authKey;
-    }
-
-    /** Salsa20's input for XSalsa20: the HSalsa20 subkey, the nonce's last 8 bytes, block counter 0. */
+    /**
+     * Salsa20's input for XSalsa20: the HSalsa20 subkey, the nonce's last 8 bytes, block counter 0. The subkey
+     * stays in words: JDK 17's C2 compiler miscompiled this method when it wrote the subkey into a fresh
+     * {@code byte[]} through a byte-array view and read it back the same way (see {@code JeroMqCurveTest}).
+     */
     private static int[] state(byte[] key, byte[] nonce) {
-        byte[] subkey = hsalsa20(key, nonce);
+        int[] subkey = hsalsa20Words(key, nonce);
         return new int[] {
-            SIGMA0, word(subkey, 0), word(subkey, 4), word(subkey, 8),
-            word(subkey, 12), SIGMA1, word(nonce, 16), word(nonce, 20),
-            0, 0, SIGMA2, word(subkey, 16),
-            word(subkey, 20), word(subkey, 24), word(subkey, 28), SIGMA3,
+            SIGMA0, subkey[0], subkey[1], subkey[2],
+            subkey[3], SIGMA1, word(nonce, 16), word(nonce, 20),
+            0, 0, SIGMA2, subkey[4],
+            subkey[5], subkey[6], subkey[7], SIGMA3,
         };
     }
 
     /**
      * {@code out[i] = in[i] ^ keystream[i]} for i in [32, length); {@code first} is the keystream's block 0, already
-     * computed (its first 32 bytes are the Poly1305 key).
+     * computed (its first eight words are the Poly1305 key).
      */
     private static void xor(int[] state, int[] first, byte[] out, byte[] in, int length) {
         int[] block = first;
@@ -192,7 +194,19 @@ public final class XSalsa20Poly1305 {
         s[8] = x8; s[9] = x9; s[10] = x10; s[11] = x11; s[12] = x12; s[13] = x13; s[14] = x14; s[15] = x15;
     }
 
+    /**
+     * A little-endian word of a key or nonce, from its bytes. The messages go through the faster byte-array view,
+     * but the small arrays of keys and nonces, made and read in the same call, do not (see {@link #state}).
+     */
     static int word(byte[] bytes, int offset) {
-        return (int) LE_INT.get(bytes, offset);
+        return (bytes[offset] & 0xff) | (bytes[offset + 1] & 0xff) << 8 | (bytes[offset + 2] & 0xff) << 16
+                | (bytes[offset + 3] & 0xff) << 24;
+    }
+
+    static void putWord(byte[] bytes, int offset, int value) {
+        bytes[offset] = (byte) value;
+        bytes[offset + 1] = (byte) (value >>> 8);
+        bytes[offset + 2] = (byte) (value >>> 16);
+        bytes[offset + 3] = (byte) (value >>> 24);
     }
 }
