@@ -231,7 +231,7 @@ class SubscriptionEdgesIT {
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
         try {
-            for (int i = 0; i < 100; i++) {
+            for (int i = 0; i < 40; i++) {
                 try (RewindClient client = RewindClient.builder().commandEndpoint(server.commandEndpoint())
                         .streamEndpoint(server.streamEndpoint()).build()) {
                     client.append("short-lived", ExpectedVersion.any(), EventData.of("Once", Integer.toString(i)));
