@@ -4,11 +4,13 @@ import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.rewind.client.AppendResult;
 import io.rewind.client.EventData;
 import io.rewind.client.ExpectedVersion;
 import io.rewind.client.RecordedEvent;
 import io.rewind.client.RewindClient;
 import io.rewind.client.StreamNotFoundException;
+import io.rewind.testkit.ServerGroup;
 import io.rewind.testkit.ServerProcess;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -102,6 +104,60 @@ class StreamCleanupIT {
             assertThat(erased.erased()).isTrue();
             assertThat(erased.eventId()).isEqualTo(erasedId);
             assertThat(client.readStream("kept").toList().get(0).data()).isEqualTo(keptMarker);
+        }
+    }
+
+    /**
+     * In a replicated group each member's Raft log also holds the erased bytes (in the entry that appended them), and
+     * so may its snapshot: they leave those too, on every member, and the group goes on serving.
+     */
+    @Test
+    void anErasedEventIsInNoFileOfAnyMemberOfAGroup() throws Exception {
+        byte[] erasedMarker = ("ERASED-" + UUID.randomUUID()).getBytes(US_ASCII);
+        byte[] keptMarker = ("KEPT-" + UUID.randomUUID()).getBytes(US_ASCII);
+        Duration patience = Duration.ofSeconds(60);
+        try (ServerGroup group = ServerGroup.start(tmp.resolve("group"), 3, "--cleanup-interval", "0.2")) {
+            group.awaitLeader(patience);
+            try (RewindClient client = group.client()) {
+                UUID erasedId = UUID.randomUUID();
+                client.append("person-8", ExpectedVersion.any(), new EventData(erasedId, "Registered", erasedMarker,
+                        erasedMarker));
+                AppendResult kept = client.append("kept", ExpectedVersion.any(), EventData.of("Kept", keptMarker));
+                group.awaitApplied(kept.lastPosition(), patience);
+                for (int member = 0; member < group.size(); member++) {
+                    assertThat(filesHolding(group.member(member).dataDir(), erasedMarker))
+                            .as("member %s wrote the marker", group.id(member)).isNotEmpty();
+                }
+
+                client.eraseEvent(erasedId);
+                for (int member = 0; member < group.size(); member++) {
+                    group.member(member).awaitOutput("Erased events are gone from member", patience);
+                }
+                for (int member = 0; member < group.size(); member++) {
+                    Path data = group.member(member).dataDir();
+                    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                    List<Path> erasedIn = filesHolding(data, erasedMarker);
+                    while (!erasedIn.isEmpty() && System.nanoTime() < deadline) {
+                        TimeUnit.MILLISECONDS.sleep(100); // RocksDB and Ratis delete obsolete files in the background
+                        erasedIn = filesHolding(data, erasedMarker);
+                    }
+                    assertThat(erasedIn).as("files of member %s that still hold the erased bytes", group.id(member))
+                            .isEmpty();
+                    assertThat(filesHolding(data, keptMarker)).as("member %s keeps what was not erased",
+                            group.id(member)).isNotEmpty();
+                }
+
+                // The leadership moved on the way; the group goes on, the erased event in place on every member.
+                AppendResult after = client.append("kept", ExpectedVersion.any(), EventData.of("Kept", "after"));
+                group.awaitApplied(after.lastPosition(), patience);
+                for (int member = 0; member < group.size(); member++) {
+                    List<RecordedEvent> person = group.log(member).stream()
+                            .filter(e -> e.stream().equals("person-8")).toList();
+                    assertThat(person).hasSize(1);
+                    assertThat(person.get(0).erased()).isTrue();
+                    assertThat(person.get(0).eventId()).isEqualTo(erasedId);
+                }
+            }
         }
     }
 

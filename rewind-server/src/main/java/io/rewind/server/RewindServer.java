@@ -94,8 +94,12 @@ public final class RewindServer implements AutoCloseable {
             }
             throw e;
         }
-        Cleanup cleanup = storage instanceof RocksDbStorage rocks ? new Cleanup(rocks, config.cleanup().interval(),
-                config.cleanup().eventsPerSecond(), config.replicated()).start() : null;
+        Cleanup cleanup = null;
+        if (storage instanceof RocksDbStorage rocks) {
+            RaftReplication member = raft;
+            cleanup = new Cleanup(rocks, config.cleanup().interval(), config.cleanup().eventsPerSecond(),
+                    config.replicated(), member == null ? null : () -> member.eraseFromLog(rocks)).start();
+        }
         RewindServer server = new RewindServer(config, storage, zeromq, health, raft, cleanup);
         warnIfExposed(config, zeromq);
         if (health != null) {

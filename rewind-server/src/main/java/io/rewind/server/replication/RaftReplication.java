@@ -13,6 +13,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.ratis.conf.RaftProperties;
@@ -26,9 +28,12 @@ import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.SnapshotManagementRequest;
+import org.apache.ratis.protocol.TransferLeadershipRequest;
 import org.apache.ratis.server.DivisionInfo;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 import org.apache.ratis.util.SizeInBytes;
@@ -131,7 +136,9 @@ public final class RaftReplication implements ClusterView, AutoCloseable {
         RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(properties, cluster.snapshotInterval());
         RaftServerConfigKeys.Snapshot.setTriggerWhenStopEnabled(properties, false);
         RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(properties, true);
-        RaftServerConfigKeys.Log.setPurgeGap(properties, (int) Math.min(Integer.MAX_VALUE, cluster.snapshotInterval()));
+        // Every snapshot purges what it covers: snapshots are far apart anyway, and the one an erasure asks for
+        // (see eraseFromLog) must purge at once.
+        RaftServerConfigKeys.Log.setPurgeGap(properties, 1);
         RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(properties, true);
         // How the leader retries a follower it cannot reach. Ratis' default backs off to every 5 s and stops
         // after about 40 minutes: a member restarted after a longer stop would wait for nothing. Here it is
@@ -167,6 +174,82 @@ public final class RaftReplication implements ClusterView, AutoCloseable {
         } catch (IOException e) {
             return CompletableFuture.failedFuture(e);
         }
+    }
+
+    /**
+     * On the cleanup's thread, after each pass: takes an erasure's bytes out of this member's Raft log and snapshot.
+     * The store no longer holds them once the cleanup compacted them away, but the log still holds the entry that
+     * appended the erased event, and the snapshot (a checkpoint of the store) the event as it was. Ratis purges log
+     * segments up to a snapshot, closed ones only, and a segment closes when it is full or the term changes. So:
+     * <ol>
+     *   <li>once its store has compacted the erasure, the leader hands its leadership to another member (or steps
+     *       down): the new term closes every member's open segment;</li>
+     *   <li>once a member has applied an entry of a later term than the erasure's, it takes a snapshot (a snapshot
+     *       compacts erasures away before its checkpoint, and deletes the one before) and Ratis purges the log up
+     *       to it, the segments holding the erased event included.</li>
+     * </ol>
+     * The erasure's position is kept in the store, so a restart goes on with it; a pass that cannot finish (no
+     * leader, a snapshot being installed) leaves it for the next.
+     */
+    public void eraseFromLog(RocksDbStorage storage) {
+        long[] erasure = storage.erasureInReplicatedLog();
+        if (erasure == null || !storage.erasuresCompacted()) {
+            return;
+        }
+        long term = erasure[0];
+        long index = erasure[1];
+        long logStart = division.getRaftLog().getStartIndex();
+        if (logStart > index) {
+            storage.erasedFromReplicatedLog(erasure);
+            log.info("Erased events are gone from member '{}': its Raft log starts at index {}, after the erasure at"
+                    + " index {}, and its snapshot was made after the erasure", cluster.nodeId(), logStart, index);
+            return;
+        }
+        TermIndex applied = division.getStateMachine().getLastAppliedTermIndex();
+        try {
+            if (applied.getTerm() <= term) {
+                if (isLeader()) {
+                    closeTermForErasure(index);
+                }
+                return;
+            }
+            long snapshot = server.snapshotManagementAsync(SnapshotManagementRequest.newCreate(clientId,
+                    server.getId(), GROUP_ID, callIds.incrementAndGet(), ERASURE_CALL_MILLIS, 1))
+                    .get(ERASURE_CALL_MILLIS, TimeUnit.MILLISECONDS).getLogIndex();
+            log.info("Member '{}' made a snapshot at log index {} so that its Raft log is purged of the events erased"
+                    + " at index {}", cluster.nodeId(), snapshot, index);
+        } catch (IOException | ExecutionException | TimeoutException e) {
+            log.warn("Member '{}' could not yet take the events erased at log index {} out of its Raft log (it tries"
+                    + " again after the next cleanup): {}", cluster.nodeId(), index, e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static final long ERASURE_CALL_MILLIS = 10_000;
+
+    /** On the leader: a new term, so that every member closes the log segment holding the erasure at this index. */
+    private void closeTermForErasure(long index) throws IOException, InterruptedException, ExecutionException,
+            TimeoutException {
+        for (ClusterConfig.Peer peer : cluster.peers()) {
+            if (peer.id().equals(cluster.nodeId())) {
+                continue;
+            }
+            log.info("Member '{}' hands its leadership to '{}': the new term closes the Raft log segment of every"
+                    + " member that holds the events erased at index {}", cluster.nodeId(), peer.id(), index);
+            RaftClientReply reply = server.transferLeadershipAsync(new TransferLeadershipRequest(clientId,
+                    server.getId(), GROUP_ID, callIds.incrementAndGet(), RaftPeerId.valueOf(peer.id()), 5_000))
+                    .get(ERASURE_CALL_MILLIS, TimeUnit.MILLISECONDS);
+            if (reply.isSuccess()) {
+                return;
+            }
+            log.info("Member '{}' could not hand its leadership to '{}': {}", cluster.nodeId(), peer.id(),
+                    reply.getException() == null ? "no reason given" : reply.getException().getMessage());
+        }
+        log.info("Member '{}' steps down as leader: the new term closes the Raft log segment of every member that"
+                + " holds the events erased at index {}", cluster.nodeId(), index);
+        server.transferLeadershipAsync(new TransferLeadershipRequest(clientId, server.getId(), GROUP_ID,
+                callIds.incrementAndGet(), null, 5_000)).get(ERASURE_CALL_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     @Override

@@ -133,12 +133,17 @@ final class RewindStateMachine extends BaseStateMachine {
         return applied.getIndex();
     }
 
-    /** The checkpoint of the store at this index: made now unless it exists; older ones are deleted. */
+    /**
+     * The checkpoint of the store at this index: made now unless it exists, after the erasures are compacted away;
+     * older ones are deleted.
+     */
     private SnapshotInfo snapshotOf(TermIndex at) {
         Path directory = snapshots.resolve("snapshot." + at.getTerm() + "_" + at.getIndex());
         long started = System.nanoTime();
         try {
             if (!Files.isDirectory(directory)) {
+                // A snapshot outlives the log it replaces: it must not keep what was erased.
+                storage.compactErasures();
                 Path making = snapshots.resolve(".making-" + directory.getFileName());
                 StoreBackup.deleteCheckpoint(making);
                 storage.checkpoint(making);

@@ -19,18 +19,23 @@ public final class Cleanup implements AutoCloseable {
     private final Duration interval;
     private final long eventsPerSecond;
     private final boolean replicated;
+    private final Runnable afterPass;
     private final Thread thread;
     private volatile boolean closing;
 
     /**
      * @param replicated in a replicated group, ages are measured against the newest commit time stored (the log's
      *                   time, which every member shares), not this machine's clock
+     * @param afterPass  run after each pass, on the cleanup's thread (in a group: the erasures' way out of the Raft
+     *                   log); null for none
      */
-    public Cleanup(RocksDbStorage storage, Duration interval, long eventsPerSecond, boolean replicated) {
+    public Cleanup(RocksDbStorage storage, Duration interval, long eventsPerSecond, boolean replicated,
+            Runnable afterPass) {
         this.storage = storage;
         this.interval = interval;
         this.eventsPerSecond = eventsPerSecond;
         this.replicated = replicated;
+        this.afterPass = afterPass;
         this.thread = new Thread(this::run, "rewind-cleanup");
         this.thread.setDaemon(true);
     }
@@ -58,6 +63,9 @@ public final class Cleanup implements AutoCloseable {
                             + " away, in {} ms ({} ms compacting)", report.removedEvents(), report.streams(),
                             report.erasedEvents(), (System.nanoTime() - started) / 1_000_000,
                             report.compactionMillis());
+                }
+                if (afterPass != null && !closing) {
+                    afterPass.run();
                 }
             } catch (RuntimeException e) {
                 if (!closing) {

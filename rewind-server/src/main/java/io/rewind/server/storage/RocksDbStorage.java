@@ -629,16 +629,23 @@ public final class RocksDbStorage implements EventStorage {
      * {@link #appendReplicated} stored it: {term, index}; null for a store that never applied one.
      */
     public long[] replicatedTermIndex() {
+        return termIndex(REPLICATED_KEY, "the replicated log position");
+    }
+
+    /** A {term, index} the metadata keeps under this key, or null; {@code what} names it in an error. */
+    private long[] termIndex(byte[] key, String what) {
+        lock.readLock().lock();
         try {
-            byte[] stored = open().rocks().get(open().meta(), REPLICATED_KEY);
+            byte[] stored = open().rocks().get(open().meta(), key);
             if (stored == null) {
                 return null;
             }
             ByteBuffer buffer = ByteBuffer.wrap(stored);
             return new long[] {buffer.getLong(), buffer.getLong()};
         } catch (RocksDBException e) {
-            throw new StorageException("cannot read the replicated log position of " + directory + ": "
-                    + e.getMessage(), e);
+            throw new StorageException("cannot read " + what + " of " + directory + ": " + e.getMessage(), e);
+        } finally {
+            lock.readLock().unlock();
         }
     }
 
@@ -732,6 +739,10 @@ public final class RocksDbStorage implements EventStorage {
                 List<Long> pending = pendingErasures();
                 pending.addAll(changes.erasures());
                 write.put(open.meta(), ERASED_PENDING_KEY, positionsValue(pending));
+                if (replicated != null) {
+                    // And the Raft log still holds the entries that appended them (see erasureInReplicatedLog).
+                    write.put(open.meta(), ERASURE_IN_LOG_KEY, replicated);
+                }
             }
             open.rocks().write(sync ? syncWrites : bufferedWrites, write);
         } catch (RocksDBException e) {
@@ -967,6 +978,54 @@ public final class RocksDbStorage implements EventStorage {
 
     /** Erasures not yet compacted away, by global position; kept so that a restart still compacts them. */
     private static final byte[] ERASED_PENDING_KEY = "erasures_to_compact".getBytes(StandardCharsets.US_ASCII);
+    /** The Raft log position {term, index} of the newest erasure whose events the member's Raft log may still hold. */
+    private static final byte[] ERASURE_IN_LOG_KEY = "erasure_in_raft_log".getBytes(StandardCharsets.US_ASCII);
+
+    /** Whether every erasure so far has been compacted away from this store's files. */
+    public boolean erasuresCompacted() {
+        return pendingErasures().isEmpty();
+    }
+
+    /**
+     * Compacts the erasures not yet compacted away, now: before a checkpoint of a replicated member's store, which
+     * must not keep erased bytes. Any thread; the cleanup may do the same meanwhile.
+     */
+    public void compactErasures() {
+        List<Long> pending = pendingErasures();
+        if (pending.isEmpty()) {
+            return;
+        }
+        compact(pending.stream().map(position -> new long[] {position, position}).toList());
+        clearPendingErasures(pending);
+    }
+
+    /**
+     * In a replicated group: the log position {term, index} of the newest applied erasure whose erased events this
+     * member's Raft log (the entries that appended them) and snapshot may still hold; null when there is none. Kept
+     * in the store with the erasure itself, so that a restart goes on where it stopped.
+     */
+    public long[] erasureInReplicatedLog() {
+        return termIndex(ERASURE_IN_LOG_KEY, "the erasure pending in the Raft log");
+    }
+
+    /** The Raft log and snapshot no longer hold what was erased up to this {term, index}; a later erasure stays. */
+    public void erasedFromReplicatedLog(long[] termIndex) {
+        synchronized (writes) {
+            long[] now = erasureInReplicatedLog();
+            if (now == null || now[0] != termIndex[0] || now[1] != termIndex[1]) {
+                return;
+            }
+            lock.readLock().lock();
+            try {
+                open().rocks().delete(open().meta(), bufferedWrites, ERASURE_IN_LOG_KEY);
+            } catch (RocksDBException e) {
+                throw new StorageException("cannot record the Raft log of " + directory + " as erased: "
+                        + e.getMessage(), e);
+            } finally {
+                lock.readLock().unlock();
+            }
+        }
+    }
 
     /**
      * Removes from the disk what stream lifecycles hide, and makes erased bytes unrecoverable: for each stream, the

@@ -43,6 +43,37 @@ class RocksDbStorageTest extends EventStorageContract {
     }
 
     @Test
+    void aReplicatedErasureIsPendingInTheRaftLogUntilTheMemberSaysOtherwiseAcrossRestarts() {
+        RocksDbStorage rocks = (RocksDbStorage) storage;
+        List<StoredEvent> events = appendRoundRobin(3, "person");
+        assertThat(rocks.erasureInReplicatedLog()).isNull();
+
+        rocks.appendReplicated(new EventStorage.Changes(List.of(), Map.of(),
+                List.of(events.get(1).globalPosition())), 2, 40);
+        assertThat(rocks.erasuresCompacted()).isFalse();
+        assertThat(rocks.erasureInReplicatedLog()).containsExactly(2, 40);
+        // Written alone (not replicated), an erasure leaves no Raft log behind.
+        rocks.write(new EventStorage.Changes(List.of(), Map.of(), List.of(events.get(2).globalPosition())),
+                true);
+        assertThat(rocks.erasureInReplicatedLog()).containsExactly(2, 40);
+        storage.close();
+        storage = create();
+        rocks = (RocksDbStorage) storage;
+        assertThat(rocks.erasureInReplicatedLog()).as("after a restart").containsExactly(2, 40);
+
+        rocks.compactErasures();
+        assertThat(rocks.erasuresCompacted()).isTrue();
+        // A later erasure stays when the earlier is done with.
+        rocks.appendReplicated(new EventStorage.Changes(List.of(), Map.of(),
+                List.of(events.get(0).globalPosition())), 3, 45);
+        rocks.erasedFromReplicatedLog(new long[] {2, 40});
+        assertThat(rocks.erasureInReplicatedLog()).containsExactly(3, 45);
+        rocks.erasedFromReplicatedLog(new long[] {3, 45});
+        assertThat(rocks.erasureInReplicatedLog()).isNull();
+        assertThat(storage.readStream("person", 0, ReadDirection.FORWARD, 3, Long.MAX_VALUE)).allMatch(StoredEvent::erased);
+    }
+
+    @Test
     void aStoreIsMarkedWithItsIdentityAndKeepsItAcrossOpens() throws Exception {
         Path db = directory.resolve("db");
         Properties marker = readMarker(db);
