@@ -101,8 +101,9 @@ public final class XSalsa20Poly1305 {
 
     /**
      * Salsa20's input for XSalsa20: the HSalsa20 subkey, the nonce's last 8 bytes, block counter 0. The subkey
-     * stays in words: JDK 17's C2 compiler miscompiled this method when it wrote the subkey into a fresh
-     * {@code byte[]} through a byte-array view and read it back the same way (see {@code JeroMqCurveTest}).
+     * stays in words: when this method wrote it into a fresh {@code byte[]} through a byte-array view and read it
+     * back the same way, JDK 17.0.15's C2 now and then derived another key from the same key and nonce (never with
+     * this method kept from C2; see {@code JeroMqCurveTest}).
      */
     private static int[] state(byte[] key, byte[] nonce) {
         int[] subkey = hsalsa20Words(key, nonce);

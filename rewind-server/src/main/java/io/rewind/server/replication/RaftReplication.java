@@ -57,6 +57,8 @@ public final class RaftReplication implements ClusterView, AutoCloseable {
     static final TimeDuration ELECTION_TIMEOUT_MAX = TimeDuration.valueOf(2000, TimeUnit.MILLISECONDS);
     /** Target size of one log entry (one group commit); a single larger append still goes alone. */
     public static final long GROUP_BYTES = 4L << 20;
+    /** How long a snapshot or a leadership hand-over for an erasure may take before the next cleanup tries again. */
+    private static final long ERASURE_CALL_MILLIS = 10_000;
 
     private final ClusterConfig cluster;
     private final RaftServer server;
@@ -225,8 +227,6 @@ public final class RaftReplication implements ClusterView, AutoCloseable {
             Thread.currentThread().interrupt();
         }
     }
-
-    private static final long ERASURE_CALL_MILLIS = 10_000;
 
     /** On the leader: a new term, so that every member closes the log segment holding the erasure at this index. */
     private void closeTermForErasure(long index) throws IOException, InterruptedException, ExecutionException,
