@@ -9,6 +9,7 @@ import io.rewind.client.EventData;
 import io.rewind.client.ExpectedVersion;
 import io.rewind.client.PermissionDeniedException;
 import io.rewind.client.RecordedEvent;
+import io.rewind.client.RequestTimeoutException;
 import io.rewind.client.RewindClient;
 import io.rewind.client.StartFrom;
 import io.rewind.client.StreamNotFoundException;
@@ -303,6 +304,33 @@ class CurveIT {
             return true;
         } catch (AuthenticationException e) {
             return false;
+        }
+    }
+
+    /**
+     * JeroMQ reports a message that does not decode after the handshake (here: a reply whose CURVE box a proxy
+     * corrupted) the way it reports a refused handshake. The client tells them apart: the request in flight fails as
+     * one that may or may not have taken effect, not as a refused key, and the next one works on a new connection.
+     */
+    @Test
+    void aCorruptedReplyBreaksTheConnectionNotTheClient() throws Exception {
+        int port = Integer.parseInt(server.commandEndpoint().substring(server.commandEndpoint().lastIndexOf(':') + 1));
+        try (CorruptingProxy proxy = new CorruptingProxy(port);
+                RewindClient client = RewindClient.builder().commandEndpoint(proxy.endpoint()).requestTimeout(TIMEOUT)
+                        .curveServerKeyFile(serverKeys.publicFile()).curveKeyPairFile(ops.secretFile()).build()) {
+            client.append("proxied", ExpectedVersion.any(), EventData.of("E", "1"));
+
+            proxy.corruptNextReply();
+            long started = System.nanoTime();
+            assertThatThrownBy(() -> client.append("proxied", ExpectedVersion.any(), EventData.of("E", "2")))
+                    .isInstanceOf(RequestTimeoutException.class)
+                    .hasMessageContaining("broke").hasMessageContaining("0x11000001")
+                    .hasMessageContaining("may or may not have taken effect");
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).as("failed at once, not after the timeout")
+                    .isLessThan(Duration.ofSeconds(10));
+
+            client.append("proxied", ExpectedVersion.any(), EventData.of("E", "3"));
+            assertThat(client.readStream("proxied").map(RecordedEvent::dataAsString)).contains("1", "2", "3");
         }
     }
 

@@ -95,6 +95,11 @@ public final class Connection implements AutoCloseable {
     private SelectionKey monitorKey;
     /** Whether the current TCP connection finished its greeting (same mechanism on both sides); loop thread only. */
     private boolean greeted;
+    /**
+     * Whether a reply came since the last connection began: its handshake was over then, so a protocol failure
+     * now broke a working connection (a message that did not decode) rather than refused one. Loop thread only.
+     */
+    private boolean repliedSinceConnect;
     private final IoLoop loop;
     private final Queue<Outgoing> outbox = new ConcurrentLinkedQueue<>();
     private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
@@ -237,6 +242,7 @@ public final class Connection implements AutoCloseable {
             int kind = event.getEvent();
             if (kind == zmq.ZMQ.ZMQ_EVENT_CONNECTED || kind == zmq.ZMQ.ZMQ_EVENT_CONNECT_RETRIED) {
                 greeted = false;
+                repliedSinceConnect = false;
                 silentEndNanos = 0;
             } else if (kind == zmq.ZMQ.ZMQ_EVENT_HANDSHAKE_PROTOCOL) {
                 greeted = true;
@@ -245,11 +251,45 @@ public final class Connection implements AutoCloseable {
                     silentEndNanos = System.nanoTime();
                 }
                 greeted = false;
+            } else if (kind == zmq.ZMQ.ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL && repliedSinceConnect) {
+                broken(event);
+                return;
             } else if (kind == zmq.ZMQ.ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
                     || kind == zmq.ZMQ.ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
                 refuse(describeRefusal(event));
             }
         }
+    }
+
+    /**
+     * On the loop's thread: a working connection broke on a protocol error (JeroMQ reports a message that does not
+     * decode, e.g. a CURVE box that does not open, as a failed handshake). The requests sent may or may not have
+     * taken effect: they fail as timed out. Those not yet handed to ZeroMQ go on the socket, made anew at once (JeroMQ
+     * does not reconnect after a protocol error).
+     */
+    private void broken(ZMQ.Event event) {
+        Object value = event.getValue();
+        String why = "the connection to " + endpoint + " broke (ZeroMQ protocol error 0x"
+                + Integer.toHexString(value instanceof Integer code ? code : 0) + " after the handshake)";
+        log.warn("{}; the requests in flight may or may not have taken effect; connecting again", why);
+        for (Long id : pending.keySet()) {
+            if (!isQueued(id)) {
+                fail(id, new RequestTimeoutException(why + " before the reply came; the request may or may not have"
+                        + " taken effect"));
+            }
+        }
+        repliedSinceConnect = false;
+        closeSockets();
+        openSocket();
+    }
+
+    private boolean isQueued(long id) {
+        for (Outgoing outgoing : outbox) {
+            if (outgoing.id() == id) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** On the loop's thread, every sweep: a silent end that was not followed by a new connection, and retries. */
@@ -362,6 +402,7 @@ public final class Connection implements AutoCloseable {
                 continue;
             }
             retryWaitNanos = FIRST_RETRY_NANOS;
+            repliedSinceConnect = true;
             Pending p = pending.remove(response.getRequestId());
             if (p == null) {
                 log.debug("Reply to request {} came after it timed out", response.getRequestId());
