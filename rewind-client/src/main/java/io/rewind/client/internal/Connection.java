@@ -11,8 +11,10 @@ import io.rewind.protocol.v1.Response;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectionKey;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Queue;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -272,8 +274,10 @@ public final class Connection implements AutoCloseable {
         String why = "the connection to " + endpoint + " broke (ZeroMQ protocol error 0x"
                 + Integer.toHexString(value instanceof Integer code ? code : 0) + " after the handshake)";
         log.warn("{}; the requests in flight may or may not have taken effect; connecting again", why);
+        Set<Long> queued = new HashSet<>();
+        outbox.forEach(outgoing -> queued.add(outgoing.id()));
         for (Long id : pending.keySet()) {
-            if (!isQueued(id)) {
+            if (!queued.contains(id)) {
                 fail(id, new RequestTimeoutException(why + " before the reply came; the request may or may not have"
                         + " taken effect"));
             }
@@ -281,15 +285,6 @@ public final class Connection implements AutoCloseable {
         repliedSinceConnect = false;
         closeSockets();
         openSocket();
-    }
-
-    private boolean isQueued(long id) {
-        for (Outgoing outgoing : outbox) {
-            if (outgoing.id() == id) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** On the loop's thread, every sweep: a silent end that was not followed by a new connection, and retries. */
