@@ -6,6 +6,7 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.URI;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -16,12 +17,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 final class CorruptingProxy implements AutoCloseable {
     private final ServerSocket listener;
-    private final int targetPort;
+    private final URI target;
     private final AtomicBoolean corruptNext = new AtomicBoolean();
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
 
-    CorruptingProxy(int targetPort) throws IOException {
-        this.targetPort = targetPort;
+    /** @param endpoint the server's tcp:// endpoint */
+    CorruptingProxy(String endpoint) throws IOException {
+        this.target = URI.create(endpoint);
         this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         Thread accept = new Thread(this::accept, "proxy-accept");
         accept.setDaemon(true);
@@ -41,7 +43,7 @@ final class CorruptingProxy implements AutoCloseable {
         while (!listener.isClosed()) {
             try {
                 Socket client = listener.accept();
-                Socket server = new Socket(InetAddress.getLoopbackAddress(), targetPort);
+                Socket server = new Socket(target.getHost(), target.getPort());
                 sockets.add(client);
                 sockets.add(server);
                 pump(client.getInputStream(), server.getOutputStream(), false);

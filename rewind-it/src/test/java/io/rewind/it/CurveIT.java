@@ -314,8 +314,7 @@ class CurveIT {
      */
     @Test
     void aCorruptedReplyBreaksTheConnectionNotTheClient() throws Exception {
-        int port = Integer.parseInt(server.commandEndpoint().substring(server.commandEndpoint().lastIndexOf(':') + 1));
-        try (CorruptingProxy proxy = new CorruptingProxy(port);
+        try (CorruptingProxy proxy = new CorruptingProxy(server.commandEndpoint());
                 RewindClient client = RewindClient.builder().commandEndpoint(proxy.endpoint()).requestTimeout(TIMEOUT)
                         .curveServerKeyFile(serverKeys.publicFile()).curveKeyPairFile(ops.secretFile()).build()) {
             client.append("proxied", ExpectedVersion.any(), EventData.of("E", "1"));
