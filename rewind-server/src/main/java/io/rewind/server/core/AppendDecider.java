@@ -5,7 +5,7 @@ import io.rewind.server.storage.EventStorage;
 import io.rewind.server.storage.ReadDirection;
 import io.rewind.server.storage.StoredEvent;
 import io.rewind.server.storage.StreamState;
-import io.rewind.server.storage.TimestampSearch;
+import io.rewind.server.storage.Visibility;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -408,12 +408,8 @@ public final class AppendDecider {
                 }
                 // What the old retention hid stays hidden: a looser one must not bring back events that a member's
                 // cleanup may already have removed (every member would then return something else).
-                long hiddenBelow = state.firstVersionByPosition(head);
-                if (state.maxAgeMicros() > 0 && head >= 0) {
-                    hiddenBelow = Math.max(hiddenBelow, TimestampSearch.streamVersion(storage, stream,
-                            commitMicros - state.maxAgeMicros(), ReadDirection.FORWARD));
-                }
-                state = state.withTruncateBefore(Math.min(Math.max(hiddenBelow, 0), head + 1))
+                long hiddenBelow = Visibility.firstVisibleVersion(storage, stream, state, head, commitMicros);
+                state = state.withTruncateBefore(Math.max(hiddenBelow, 0))
                         .withRetention(retention.maxAgeMicros(), retention.maxCount());
             }
             states.put(stream, state);

@@ -75,6 +75,14 @@ public interface EventStorage extends AutoCloseable {
     /** The stream's lifecycle: {@link StreamState#NONE} for a stream never given one. */
     StreamState streamState(String stream);
 
+    /**
+     * The stream's versions below this are gone from the store: a cleanup removed them (they were hidden). 0 for an
+     * engine that keeps what it hides.
+     */
+    default long removedBelow(String stream) {
+        return 0;
+    }
+
     /** Every stream whose lifecycle is not {@link StreamState#NONE}: a live, read-only view, not a copy. */
     Map<String, StreamState> streamStates();
 

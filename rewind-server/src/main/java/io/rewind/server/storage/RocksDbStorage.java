@@ -1087,6 +1087,11 @@ public final class RocksDbStorage implements EventStorage {
         return new CleanupReport(removed, streamsCleaned, erased, compaction);
     }
 
+    @Override
+    public long removedBelow(String stream) {
+        return cleanedBelow(stream);
+    }
+
     private long cleanedBelow(String stream) {
         lock.readLock().lock();
         try {

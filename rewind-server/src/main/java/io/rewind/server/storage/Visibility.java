@@ -28,14 +28,23 @@ public final class Visibility {
 
     /** {@link #firstVisibleVersion(EventStorage, String, long)} of a stream whose last version is {@code head}. */
     public static long firstVisibleVersion(EventStorage storage, String stream, long head, long nowMicros) {
-        StreamState state = storage.streamState(stream);
+        return firstVisibleVersion(storage, stream, storage.streamState(stream), head, nowMicros);
+    }
+
+    /**
+     * The same with this state for the stream (a decider's, before it is stored). The age limit is a bisection over
+     * commit times; versions the cleanup removed have none, and they were hidden: the stream starts no earlier than
+     * {@link EventStorage#removedBelow}, whatever the members' cleanups have done so far.
+     */
+    public static long firstVisibleVersion(EventStorage storage, String stream, StreamState state, long head,
+            long nowMicros) {
         if (state.hidesNothing()) {
             return 0;
         }
         long first = state.firstVersionByPosition(head);
         if (state.maxAgeMicros() > 0 && first <= head) {
-            first = Math.max(first, TimestampSearch.streamVersion(storage, stream, nowMicros - state.maxAgeMicros(),
-                    ReadDirection.FORWARD));
+            first = Math.max(first, Math.max(storage.removedBelow(stream), TimestampSearch.streamVersion(storage,
+                    stream, nowMicros - state.maxAgeMicros(), ReadDirection.FORWARD)));
         }
         return Math.min(first, head + 1);
     }

@@ -74,6 +74,23 @@ class RocksDbStorageTest extends EventStorageContract {
     }
 
     @Test
+    void eventsTheCleanupRemovedForTheirAgeStayHidden() {
+        RocksDbStorage rocks = (RocksDbStorage) storage;
+        appendRoundRobin(3, "aging");
+        rocks.write(new EventStorage.Changes(List.of(), Map.of("aging", StreamState.NONE.withRetention(1_000_000, 0)),
+                List.of()), true);
+        long later = 1_700_000_000L + 10_000_000;
+        assertThat(Visibility.firstVisibleVersion(storage, "aging", later)).isEqualTo(3);
+
+        rocks.cleanup(later, 1_000, removed -> { });
+
+        assertThat(storage.removedBelow("aging")).isEqualTo(3);
+        // With no commit times left to search, the age limit alone would have made the stream start at 0 again.
+        assertThat(Visibility.firstVisibleVersion(storage, "aging", later)).as("after the cleanup").isEqualTo(3);
+        assertThat(Visibility.firstVisibleVersion(storage, "aging", later + 60_000_000)).isEqualTo(3);
+    }
+
+    @Test
     void aStoreIsMarkedWithItsIdentityAndKeepsItAcrossOpens() throws Exception {
         Path db = directory.resolve("db");
         Properties marker = readMarker(db);
