@@ -5,4 +5,5 @@
  */
 module jnacl {
     exports com.neilalexander.jnacl.crypto;
+    exports io.rewind.nacl;
 }

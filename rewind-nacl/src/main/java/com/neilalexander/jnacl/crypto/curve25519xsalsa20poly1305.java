@@ -14,6 +14,8 @@ import java.security.GeneralSecurityException;
  * when its next box does not open, instead of running on a known key.
  */
 public final class curve25519xsalsa20poly1305 {
+    /** Marks this implementation as rewind-nacl's, for {@link io.rewind.nacl.SelfTest}: jnacl's classes have no such field. */
+    public static final boolean REWIND_NACL = true;
     public static final int crypto_secretbox_PUBLICKEYBYTES = X25519.KEY_BYTES;
     public static final int crypto_secretbox_SECRETKEYBYTES = X25519.KEY_BYTES;
     public static final int crypto_secretbox_BEFORENMBYTES = 32;

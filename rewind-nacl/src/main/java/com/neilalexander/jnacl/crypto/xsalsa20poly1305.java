@@ -10,6 +10,8 @@ import io.rewind.nacl.XSalsa20Poly1305;
  * and puts this faster, byte-for-byte compatible implementation in its place.
  */
 public final class xsalsa20poly1305 {
+    /** Marks this implementation as rewind-nacl's, for {@link io.rewind.nacl.SelfTest}: jnacl's classes have no such field. */
+    public static final boolean REWIND_NACL = true;
     public static final int crypto_secretbox_KEYBYTES = XSalsa20Poly1305.KEY_BYTES;
     public static final int crypto_secretbox_NONCEBYTES = XSalsa20Poly1305.NONCE_BYTES;
     public static final int crypto_secretbox_ZEROBYTES = XSalsa20Poly1305.ZERO_BYTES;
