@@ -26,7 +26,7 @@ import picocli.CommandLine.ScopeType;
 @Command(name = "rewind", mixinStandardHelpOptions = true, versionProvider = RewindCli.Version.class,
         subcommands = {AppendCommand.class, ReadCommand.class, TailCommand.class, InfoCommand.class,
             VerifyCommand.class, BackupCommand.class, RestoreCommand.class, StatsCommand.class, KeygenCommand.class,
-            StreamCommand.class},
+            RaftKeygenCommand.class, StreamCommand.class},
         description = "Append, read, follow and inspect the events of a Rewind server.",
         footer = {"", "Exit status: 0 done, 1 failed, 2 bad usage, 69 server unreachable, 130 interrupted."})
 public final class RewindCli {

@@ -1,5 +1,6 @@
 package io.rewind.server.config;
 
+import io.rewind.server.security.RaftTls;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -15,8 +16,9 @@ import java.util.regex.Pattern;
  * @param peers            every member, this one included, in the order given
  * @param snapshotInterval log entries applied between two snapshots, after each of which the log is purged
  * @param segmentBytes     size of a Raft log segment file: the log is purged a whole segment at a time
+ * @param tls              mutual TLS on the Raft port ({@code --raft-tls}), or null for plain text
  */
-public record ClusterConfig(String nodeId, List<Peer> peers, long snapshotInterval, long segmentBytes) {
+public record ClusterConfig(String nodeId, List<Peer> peers, long snapshotInterval, long segmentBytes, RaftTls tls) {
 
     /**
      * One member.
@@ -51,6 +53,16 @@ public record ClusterConfig(String nodeId, List<Peer> peers, long snapshotInterv
 
     public Optional<Peer> peer(String id) {
         return peers.stream().filter(peer -> peer.id().equals(id)).findFirst();
+    }
+
+    /** The same group with mutual TLS on its Raft port. */
+    public ClusterConfig withTls(RaftTls raftTls) {
+        return new ClusterConfig(nodeId, peers, snapshotInterval, segmentBytes, raftTls);
+    }
+
+    /** Whether every member's Raft port is on a loopback address, so no Raft traffic leaves this host. */
+    public boolean loopbackOnly() {
+        return peers.stream().allMatch(peer -> Endpoints.isLoopbackHost(peer.raftHost()));
     }
 
     /** Peers needed for a majority. */
@@ -119,6 +131,6 @@ public record ClusterConfig(String nodeId, List<Peer> peers, long snapshotInterv
             throw new IllegalArgumentException("Invalid value for option '--node-id': '" + nodeId + "' is not in"
                     + " '--peers' (" + String.join(", ", peers.stream().map(Peer::id).toList()) + ")");
         }
-        return new ClusterConfig(nodeId, peers, snapshotInterval, segmentBytes);
+        return new ClusterConfig(nodeId, peers, snapshotInterval, segmentBytes, null);
     }
 }

@@ -34,7 +34,8 @@ public record ServerConfig(
         HttpEndpoint httpEndpoint,
         ClusterConfig cluster,
         Curve curve,
-        Cleanup cleanup) {
+        Cleanup cleanup,
+        Path backupRoot) {
 
     /**
      * The background removal of what stream lifecycles hide (RocksDB only).

@@ -5,6 +5,7 @@ import io.rewind.server.core.RequestException;
 import io.rewind.server.core.StreamNames;
 import io.rewind.server.security.AuthorizedKeys;
 import io.rewind.server.security.CurveKeyPair;
+import io.rewind.server.security.RaftTls;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -161,6 +162,29 @@ public final class ServerOptions {
                     + " at a time (default: ${DEFAULT-VALUE}).")
     long raftSegmentSize;
 
+    @Option(names = "--backup-root", paramLabel = "DIR",
+            description = "The only directory under which an admin's backup request may write (off unless set: any"
+                    + " absolute path outside the data directory that the server's user may write).")
+    Path backupRoot;
+
+    @Option(names = "--raft-tls", paramLabel = "FILE",
+            description = "In a replicated group: mutual TLS on the Raft port, with this member's key and certificate"
+                    + " (PEM, the file `rewind raft-keygen` writes, shared by the group's members). A member accepts only"
+                    + " peers that present a trusted certificate (off unless set: plain text, loopback only unless"
+                    + " --raft-network-is-private).")
+    Path raftTls;
+
+    @Option(names = "--raft-tls-trusted", paramLabel = "FILE",
+            description = "The certificates (PEM) of every member, when each has a key of its own (default: the"
+                    + " certificate in --raft-tls alone, the group sharing one key).")
+    Path raftTlsTrusted;
+
+    @Option(names = "--raft-network-is-private", arity = "0..1", fallbackValue = "true", defaultValue = "false",
+            description = "Lets a member run its Raft port in plain text on an address beyond loopback: only for a"
+                    + " network that no one else reaches, since anyone who reaches the port can write to the group."
+                    + " Use --raft-tls instead wherever you can.")
+    boolean raftNetworkIsPrivate;
+
     @Option(names = "--curve-secret-key-file", paramLabel = "FILE",
             description = "The server's CurveZMQ key pair, a ZeroMQ certificate (the NAME_secret file of `rewind keygen`,"
                     + " czmq's zcert or JeroMQ's ZCert). Every endpoint then speaks CURVE only, to the keys of"
@@ -289,23 +313,35 @@ public final class ServerOptions {
         checkRange(commandLine, "--raft-segment-size", raftSegmentSize, 1L << 20, 1L << 30);
         ServerConfig.Curve curve = curve(commandLine);
         ClusterConfig cluster = cluster(commandLine);
-        if (curve != null && cluster != null) {
-            for (ClusterConfig.Peer peer : cluster.peers()) {
-                if (!Endpoints.isLoopbackHost(peer.raftHost())) {
-                    throw new ParameterException(commandLine, "Option '--peers': member '" + peer.id() + "' has its"
-                            + " Raft port on " + peer.raftHost() + ", not a loopback address. With CURVE on, Rewind"
-                            + " refuses that: the Raft port between members is not encrypted yet (no TLS on Ratis'"
-                            + " gRPC transport), so events would cross the network in plain text. Run the group's"
-                            + " Raft ports on loopback or over a private tunnel (WireGuard, an SSH tunnel)");
-                }
-            }
+        if (cluster != null) {
+            cluster = raftSecurity(commandLine, cluster, curve != null);
+        } else if (raftTls != null || raftTlsTrusted != null || raftNetworkIsPrivate) {
+            throw new ParameterException(commandLine, "Options '--raft-tls', '--raft-tls-trusted' and"
+                    + " '--raft-network-is-private' need '--peers': they secure a replicated group's Raft port");
         }
         return new ServerConfig(dataDir.toAbsolutePath().normalize(), storage, minFreeSpace, memory,
                 commandEndpoint, streamEndpoint,
                 fsync, maxMessageSize, limits, queueCapacity, feedHighWaterMark,
                 new ServerConfig.Legacy(legacyQueryEndpoint, legacyStreamEndpoint, legacyStream), http, cluster,
                 curve, new ServerConfig.Cleanup(java.time.Duration.ofMillis((long) (cleanupIntervalSeconds * 1000)),
-                        cleanupRate));
+                        cleanupRate), backupRoot(commandLine));
+    }
+
+    private Path backupRoot(CommandLine commandLine) {
+        if (backupRoot == null) {
+            return null;
+        }
+        Path root = backupRoot.toAbsolutePath().normalize();
+        if (!Files.isDirectory(root)) {
+            throw new ParameterException(commandLine, "Invalid value for option '--backup-root': " + root
+                    + " is not a directory");
+        }
+        try {
+            return root.toRealPath();
+        } catch (IOException e) {
+            throw new ParameterException(commandLine, "Invalid value for option '--backup-root': cannot resolve "
+                    + root + ": " + e.getMessage());
+        }
     }
 
     private ServerConfig.Curve curve(CommandLine commandLine) {
@@ -333,6 +369,47 @@ public final class ServerOptions {
             throw new ParameterException(commandLine, "Invalid value for option '--authorized-keys': " + e.getMessage());
         }
         return new ServerConfig.Curve(curveSecretKeyFile.toAbsolutePath(), keys, authorizedKeys.toAbsolutePath());
+    }
+
+    /**
+     * The Raft port's protection: mutual TLS with the group's key material, or plain text on loopback, or plain
+     * text beyond it only when told that the network is private (and never with CURVE on, whose events would then
+     * cross the network unencrypted).
+     */
+    private ClusterConfig raftSecurity(CommandLine commandLine, ClusterConfig cluster, boolean curveOn) {
+        if (raftTls == null) {
+            if (raftTlsTrusted != null) {
+                throw new ParameterException(commandLine, "Option '--raft-tls-trusted' needs '--raft-tls': this"
+                        + " member's own key and certificate");
+            }
+            if (cluster.loopbackOnly()) {
+                return cluster;
+            }
+            ClusterConfig.Peer remote = cluster.peers().stream()
+                    .filter(peer -> !Endpoints.isLoopbackHost(peer.raftHost())).findFirst().orElseThrow();
+            String where = "member '" + remote.id() + "' has its Raft port on " + remote.raftHost()
+                    + ", not a loopback address";
+            if (curveOn) {
+                throw new ParameterException(commandLine, "Option '--peers': " + where + ". With CURVE on, the Raft"
+                        + " port needs '--raft-tls' (make the group's key material with `rewind raft-keygen`):"
+                        + " without it, events would cross the network between members in plain text");
+            }
+            if (!raftNetworkIsPrivate) {
+                throw new ParameterException(commandLine, "Option '--peers': " + where + ", and the Raft port has no"
+                        + " TLS: anyone who reaches it could append to any stream. Give every member '--raft-tls'"
+                        + " (make the group's key material with `rewind raft-keygen`), or, on a network no one else"
+                        + " reaches, '--raft-network-is-private'");
+            }
+            return cluster;
+        }
+        try {
+            return cluster.withTls(RaftTls.load(raftTls.toAbsolutePath(),
+                    raftTlsTrusted == null ? null : raftTlsTrusted.toAbsolutePath()));
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(commandLine, "Invalid value for option '"
+                    + (raftTlsTrusted != null && e.getMessage().startsWith(raftTlsTrusted.toAbsolutePath().toString())
+                            ? "--raft-tls-trusted" : "--raft-tls") + "': " + e.getMessage());
+        }
     }
 
     private ClusterConfig cluster(CommandLine commandLine) {

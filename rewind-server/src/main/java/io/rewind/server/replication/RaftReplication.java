@@ -17,8 +17,10 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.grpc.GrpcTlsConfig;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
@@ -63,12 +65,17 @@ public final class RaftReplication implements ClusterView, AutoCloseable {
     private final ClusterConfig cluster;
     private final RaftServer server;
     private final RaftServer.Division division;
-    private final ClientId clientId = ClientId.randomId();
+    /**
+     * This member's own proposer: the only client whose entries its state machine lets into the log (see
+     * {@link RewindStateMachine#startTransaction}). Random per process and never sent to anyone but the members.
+     */
+    private final ClientId clientId;
     private final AtomicLong callIds = new AtomicLong();
 
-    private RaftReplication(ClusterConfig cluster, RaftServer server) throws IOException {
+    private RaftReplication(ClusterConfig cluster, RaftServer server, ClientId clientId) throws IOException {
         this.cluster = cluster;
         this.server = server;
+        this.clientId = clientId;
         this.division = server.getDivision(GROUP_ID);
     }
 
@@ -80,25 +87,42 @@ public final class RaftReplication implements ClusterView, AutoCloseable {
      * @throws StorageException when the store and the log do not belong together (the message says how)
      */
     public static RaftReplication start(ClusterConfig cluster, Path dataDir, RocksDbStorage storage,
-            long maxEntryBytes, RewindStateMachine.Listener listener) {
+            long maxEntryBytes, RewindStateMachine.Listener listener, Runnable undecodableEntry) {
         Path raftDir = dataDir.resolve("raft");
         checkStoreAndLog(dataDir, raftDir, storage);
         RaftProperties properties = properties(cluster, raftDir, maxEntryBytes);
         List<RaftPeer> peers = cluster.peers().stream().map(peer -> RaftPeer.newBuilder().setId(peer.id())
                 .setAddress(peer.raftAddress()).build()).toList();
+        ClientId proposer = ClientId.randomId();
+        Parameters parameters = new Parameters();
+        if (cluster.tls() != null) {
+            // One port carries the members' traffic, the client and the admin protocols: all three take it.
+            GrpcConfigKeys.TLS.setConf(parameters, new GrpcTlsConfig(cluster.tls().keyManager(),
+                    cluster.tls().trustManager(), true));
+        }
         try {
             Files.createDirectories(raftDir);
             RaftServer server = RaftServer.newBuilder()
                     .setServerId(RaftPeerId.valueOf(cluster.nodeId()))
                     .setGroup(RaftGroup.valueOf(GROUP_ID, peers))
-                    .setStateMachine(new RewindStateMachine(storage, listener))
+                    .setStateMachine(new RewindStateMachine(storage, listener, proposer, undecodableEntry))
                     .setProperties(properties)
+                    .setParameters(parameters)
                     .setOption(RaftStorage.StartupOption.RECOVER)
                     .build();
             server.start();
             log.info("Member '{}' of a replicated group of {} ({}): Raft on {}, log in {}", cluster.nodeId(),
                     peers.size(), cluster.peers(), cluster.self().raftAddress(), raftDir);
-            return new RaftReplication(cluster, server);
+            if (cluster.tls() != null) {
+                log.info("Raft port: mutual TLS, this member's certificate {} ({}), {} trusted (from {})",
+                        cluster.tls().certificate().getSubjectX500Principal(), cluster.tls().fingerprint(),
+                        cluster.tls().trusted().size(), cluster.tls().file());
+            } else if (cluster.loopbackOnly()) {
+                log.info("Raft port {} in plain text, on loopback: any process on this host may connect to it (it"
+                        + " takes entries from this member's own proposer only); --raft-tls admits members only",
+                        cluster.self().raftAddress());
+            }
+            return new RaftReplication(cluster, server, proposer);
         } catch (IOException e) {
             throw new StorageException("cannot start replication for member '" + cluster.nodeId() + "' (Raft on "
                     + cluster.self().raftAddress() + ", log in " + raftDir + "): " + e.getMessage(), e);

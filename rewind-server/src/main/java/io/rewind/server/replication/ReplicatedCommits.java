@@ -142,6 +142,14 @@ public final class ReplicatedCommits<T> implements AppendWriter.Replicator<T>, R
                         + " applied", entry.sequence(), entry.outcomes().size(), (System.nanoTime() - at) / 1000,
                         (System.nanoTime() - entry.appliedNanos()) / 1000);
             }
+            if (entry.undecodable() != null) {
+                if (owners != null) {
+                    answer(owners, RequestError.of(ErrorCode.INTERNAL, "the replicated log entry holding the append"
+                            + " did not decode on applying (" + entry.undecodable() + "); every member skipped it,"
+                            + " nothing was stored. Retry it with the same event ids"));
+                }
+                continue;
+            }
             List<AppendOutcome<T>> outcomes = new ArrayList<>(entry.outcomes().size());
             for (AppendOutcome<Integer> outcome : entry.outcomes()) {
                 T attachment = owners == null ? null : owners.get(outcome.attachment());

@@ -23,7 +23,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftGroupMemberId;
 import org.apache.ratis.protocol.RaftPeerId;
@@ -62,8 +64,10 @@ final class RewindStateMachine extends BaseStateMachine {
      * One applied entry and what it decided, append by append; attachments are the appends' indexes.
      *
      * @param appliedNanos when it was applied ({@link System#nanoTime()}), for the timing of the hand-over
+     * @param undecodable  why the entry was skipped as a no-op (it did not decode), or null when it was applied
      */
-    record Applied(byte[] proposer, long sequence, List<AppendOutcome<Integer>> outcomes, long appliedNanos) {}
+    record Applied(byte[] proposer, long sequence, List<AppendOutcome<Integer>> outcomes, long appliedNanos,
+            String undecodable) {}
 
     /** Told of every applied entry, on the apply thread, in log order. */
     interface Listener {
@@ -72,18 +76,80 @@ final class RewindStateMachine extends BaseStateMachine {
 
     private static final Pattern SNAPSHOT = Pattern.compile("snapshot\\.(\\d+)_(\\d+)");
 
+    /**
+     * Lets entries of any Raft client into the log, unchecked: only for the tests that prove an undecodable entry
+     * cannot stop a member (a system property, never an option; the member logs it at start).
+     */
+    static final String ACCEPT_FOREIGN_ENTRIES = "rewind.test.acceptForeignRaftEntries";
+
     private final RocksDbStorage storage;
     private final AppendDecider decider;
     private final Listener listener;
+    /** The only client that may propose: this member's own proposer. */
+    private final ClientId proposer;
+    private final boolean acceptForeign = Boolean.getBoolean(ACCEPT_FOREIGN_ENTRIES);
+    /** Told of each committed entry that did not decode, which every member skips alike. */
+    private final Runnable undecodableEntry;
     /** Ratis' directory for this state machine: its snapshots, each a RocksDB checkpoint named snapshot.TERM_INDEX. */
     private Path snapshots;
     private volatile SnapshotInfo latest;
 
-    RewindStateMachine(RocksDbStorage storage, Listener listener) {
+    RewindStateMachine(RocksDbStorage storage, Listener listener, ClientId proposer, Runnable undecodableEntry) {
         this.storage = storage;
         this.decider = new AppendDecider(storage);
         this.listener = listener;
+        this.proposer = proposer;
+        this.undecodableEntry = undecodableEntry;
+        if (acceptForeign) {
+            log.warn("-D{}=true: this member lets entries of any Raft client into the log, unchecked. For tests only",
+                    ACCEPT_FOREIGN_ENTRIES);
+        }
     }
+
+    /**
+     * On the leader, before an entry enters the log: only this member's own proposer may propose (a Raft client
+     * that reached the port is refused, whatever it sends), and only an entry that decodes as a Rewind entry.
+     * Ratis answers the refusal to the client and appends nothing.
+     */
+    @Override
+    public TransactionContext startTransaction(RaftClientRequest request) throws IOException {
+        TransactionContext transaction = super.startTransaction(request);
+        if (acceptForeign) {
+            return transaction;
+        }
+        if (!proposer.equals(request.getClientId())) {
+            log.warn("Refused an entry from Raft client {}: only this member's own proposer may write to the log",
+                    request.getClientId());
+            return transaction.setException(new IOException("refused: only the members of the group propose entries,"
+                    + " through their command endpoints"));
+        }
+        try {
+            decode(request.getMessage().getContent().asReadOnlyByteBuffer());
+        } catch (InvalidProtocolBufferException | RuntimeException e) {
+            log.error("Refused to propose an entry that does not decode: {}", e.toString());
+            return transaction.setException(new IOException("refused: not a Rewind entry (" + e.getMessage() + ")"));
+        }
+        return transaction;
+    }
+
+    /** An entry's commands, in the order the decider takes them; throws when the entry is not a Rewind entry. */
+    private static Decoded decode(java.nio.ByteBuffer data) throws InvalidProtocolBufferException {
+        ReplicatedAppends appends = ReplicatedAppends.parseFrom(data);
+        List<AppendCommand> commands = new ArrayList<>(appends.getAppendsCount() + appends.getCommandsCount());
+        List<Integer> indexes = new ArrayList<>(appends.getAppendsCount() + appends.getCommandsCount());
+        // Entries written before stream operations existed hold appends only.
+        for (AppendRequest request : appends.getAppendsList()) {
+            indexes.add(commands.size());
+            commands.add(ProtoCodec.toCommand(request));
+        }
+        for (io.rewind.protocol.v1.ReplicatedCommand command : appends.getCommandsList()) {
+            indexes.add(commands.size());
+            commands.add(ProtoCodec.toCommand(command));
+        }
+        return new Decoded(appends, commands, indexes);
+    }
+
+    private record Decoded(ReplicatedAppends entry, List<AppendCommand> commands, List<Integer> indexes) {}
 
     @Override
     public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
@@ -235,26 +301,15 @@ final class RewindStateMachine extends BaseStateMachine {
     @Override
     public CompletableFuture<Message> applyTransaction(TransactionContext transaction) {
         LogEntryProto entry = transaction.getLogEntry();
-        ReplicatedAppends appends;
+        Decoded decoded;
         try {
-            appends = ReplicatedAppends.parseFrom(entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer());
-        } catch (InvalidProtocolBufferException e) {
-            FatalErrors.halt("replicated log entry " + entry.getIndex() + " is not a Rewind entry (" + e.getMessage()
-                    + "); a member must not skip an entry the others apply", e);
-            throw new IllegalStateException(e);
+            decoded = decode(entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer());
+        } catch (InvalidProtocolBufferException | RuntimeException e) {
+            skipUndecodable(entry, e);
+            return CompletableFuture.completedFuture(Message.EMPTY);
         }
-        List<AppendCommand> commands = new ArrayList<>(appends.getAppendsCount() + appends.getCommandsCount());
-        List<Integer> indexes = new ArrayList<>(commands.size());
-        // Entries written before stream operations existed hold appends only.
-        for (AppendRequest request : appends.getAppendsList()) {
-            indexes.add(commands.size());
-            commands.add(ProtoCodec.toCommand(request));
-        }
-        for (io.rewind.protocol.v1.ReplicatedCommand command : appends.getCommandsList()) {
-            indexes.add(commands.size());
-            commands.add(ProtoCodec.toCommand(command));
-        }
-        AppendDecider.Decision<Integer> decision = decider.decide(commands, indexes,
+        ReplicatedAppends appends = decoded.entry();
+        AppendDecider.Decision<Integer> decision = decider.decide(decoded.commands(), decoded.indexes(),
                 appends.getCommitTimestampMicros(), false);
         try {
             storage.appendReplicated(decision.changes(), entry.getTerm(), entry.getIndex());
@@ -268,7 +323,40 @@ final class RewindStateMachine extends BaseStateMachine {
         decider.written(decision);
         updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
         listener.applied(new Applied(appends.getProposer().toByteArray(), appends.getSequence(), decision.outcomes(),
-                System.nanoTime()));
+                System.nanoTime(), null));
         return CompletableFuture.completedFuture(Message.EMPTY);
+    }
+
+    /**
+     * A committed entry that is not a Rewind entry (a release's bug, or one let in unchecked): every member decides
+     * the same, from the entry's bytes alone, that it is a no-op. The member records it as applied (a restart does
+     * not meet it again), counts and logs it, and goes on; its proposer, if it is this process, is answered.
+     */
+    private void skipUndecodable(LogEntryProto entry, Exception error) {
+        String why = error.getMessage() == null ? error.toString() : error.getMessage();
+        try {
+            storage.appendReplicated(List.of(), entry.getTerm(), entry.getIndex());
+        } catch (RuntimeException e) {
+            FatalErrors.halt("cannot record replicated log entry " + entry.getIndex() + " as applied: "
+                    + e.getMessage(), e);
+            throw e;
+        }
+        updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
+        log.error("Replicated log entry {} (term {}, {} bytes) is not a Rewind entry and was skipped, as on every"
+                + " member: {}", entry.getIndex(), entry.getTerm(),
+                entry.getStateMachineLogEntry().getLogData().size(), why);
+        undecodableEntry.run();
+        byte[] proposerId = new byte[0];
+        long sequence = -1;
+        try {
+            // What can be read of it says whom to answer, if anyone.
+            ReplicatedAppends partial = ReplicatedAppends.parseFrom(
+                    entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer());
+            proposerId = partial.getProposer().toByteArray();
+            sequence = partial.getSequence();
+        } catch (InvalidProtocolBufferException | RuntimeException e) {
+            // Nobody to answer.
+        }
+        listener.applied(new Applied(proposerId, sequence, List.of(), System.nanoTime(), why));
     }
 }

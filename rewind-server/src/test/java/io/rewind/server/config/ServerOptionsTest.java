@@ -197,8 +197,41 @@ class ServerOptionsTest {
         assertThat(ServerOptions.parse(loopback).replicated()).isTrue();
         String remote = "n1@127.0.0.1:7001@tcp://10.0.0.1:9090,n2@10.0.0.2:7002@tcp://10.0.0.2:9090";
         assertRejected(new String[] {"--node-id", "n1", "--peers", remote, curve[0], curve[1], curve[2], curve[3]},
-                "--peers", "member 'n2'", "10.0.0.2", "not encrypted");
-        assertThat(ServerOptions.parse("--node-id", "n1", "--peers", remote).replicated()).as("without CURVE").isTrue();
+                "--peers", "member 'n2'", "10.0.0.2", "needs '--raft-tls'", "rewind raft-keygen");
+        assertRejected(new String[] {"--node-id", "n1", "--peers", remote, "--raft-network-is-private", curve[0],
+                curve[1], curve[2], curve[3]}, "needs '--raft-tls'");
+        Path group = Files.writeString(tmp.resolve("group.pem"), io.rewind.server.security.RaftTls.generate("g"));
+        ServerConfig withTls = ServerOptions.parse("--node-id", "n1", "--peers", remote, "--raft-tls", group.toString(),
+                curve[0], curve[1], curve[2], curve[3]);
+        assertThat(withTls.cluster().tls()).isNotNull();
+    }
+
+    @Test
+    void aRaftPortBeyondLoopbackNeedsTlsOrAnExplicitPrivateNetwork() throws Exception {
+        String remote = "n1@127.0.0.1:7001@tcp://10.0.0.1:9090,n2@10.0.0.2:7002@tcp://10.0.0.2:9090";
+        assertRejected(new String[] {"--node-id", "n1", "--peers", remote}, "member 'n2'", "10.0.0.2",
+                "anyone who reaches it could append", "--raft-tls", "--raft-network-is-private");
+        assertThat(ServerOptions.parse("--node-id", "n1", "--peers", remote, "--raft-network-is-private")
+                .cluster().tls()).isNull();
+        assertThat(ServerOptions.parse("--node-id", "n1", "--peers", PEERS).cluster().tls()).as("loopback").isNull();
+
+        Path group = Files.writeString(tmp.resolve("group.pem"), io.rewind.server.security.RaftTls.generate("g"));
+        assertThat(ServerOptions.parse("--node-id", "n1", "--peers", remote, "--raft-tls", group.toString())
+                .cluster().tls().trusted()).hasSize(1);
+        assertRejected(new String[] {"--node-id", "n1", "--peers", remote, "--raft-tls",
+                tmp.resolve("nope.pem").toString()}, "Invalid value for option '--raft-tls'", "nope.pem");
+        Path certificateOnly = Files.writeString(tmp.resolve("other.crt"), io.rewind.server.security.RaftTls
+                .certificatePem(io.rewind.server.security.RaftTls.generate("other")));
+        assertRejected(new String[] {"--node-id", "n1", "--peers", remote, "--raft-tls", group.toString(),
+                "--raft-tls-trusted", certificateOnly.toString()}, "'--raft-tls-trusted'", "own certificate");
+        assertRejected(new String[] {"--raft-tls", group.toString()}, "need '--peers'");
+    }
+
+    @Test
+    void backupRootMustBeADirectory() throws Exception {
+        assertThat(ServerOptions.parse("--backup-root", tmp.toString()).backupRoot()).isEqualTo(tmp.toRealPath());
+        assertRejected(new String[] {"--backup-root", tmp.resolve("missing").toString()}, "'--backup-root'",
+                "not a directory");
     }
 
     @Test
