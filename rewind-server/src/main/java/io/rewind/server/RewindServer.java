@@ -74,7 +74,7 @@ public final class RewindServer implements AutoCloseable {
                     // applies meanwhile waits for the command thread.
                     raft = RaftReplication.start(config.cluster(), config.dataDir(), (RocksDbStorage) storage,
                             config.limits().maxAppendBytes() + (long) config.limits().maxEventsPerAppend() * 64,
-                            zeromq.replicatedCommits());
+                            zeromq.replicatedCommits(), metrics::undecodableEntry);
                     zeromq.attach(raft);
                     if (prometheus != null) {
                         prometheus.includeReplication(raft);
@@ -101,9 +101,13 @@ public final class RewindServer implements AutoCloseable {
                     config.replicated(), member == null ? null : () -> member.eraseFromLog(rocks)).start();
         }
         RewindServer server = new RewindServer(config, storage, zeromq, health, raft, cleanup);
-        warnIfExposed(config, zeromq);
+        warnIfExposed(config, zeromq, health);
         if (health != null) {
             RaftReplication member = raft;
+            io.rewind.server.security.AccessControl access = zeromq.access();
+            health.warnWhen(() -> access.reloadError() == null ? null : "the authorized keys file does not parse"
+                    + " or cannot be read, only the keys still listed on lines that parse stay in force: "
+                    + access.reloadError());
             health.ready(member == null ? () -> null : () -> member.status().leaderId().isEmpty()
                     ? "no leader is known to member '" + member.nodeId() + "' (an election is under way)" : null);
         }
@@ -119,24 +123,42 @@ public final class RewindServer implements AutoCloseable {
         return server;
     }
 
-    /** Plain text beyond this host lets anyone who reaches a port read every event and append anywhere. */
-    private static void warnIfExposed(ServerConfig config, ZeroMqServer zeromq) {
+    /**
+     * Says what anyone beyond this host could reach: plain-text ZeroMQ endpoints (every event, any append), the HTTP
+     * endpoint (metrics and health, never protected), and a plain-text Raft port (the group's writes).
+     */
+    private static void warnIfExposed(ServerConfig config, ZeroMqServer zeromq, HealthEndpoint health) {
         if (config.curve() != null) {
             log.info("CURVE on every endpoint: server public key {}, client keys from {}",
                     config.curve().keys().publicKey(), config.curve().authorizedKeys());
-            return;
-        }
-        List<String> exposed = new ArrayList<>();
-        for (String endpoint : new String[] {zeromq.commandEndpoint(), zeromq.streamEndpoint(),
-                zeromq.legacyQueryEndpoint(), zeromq.legacyStreamEndpoint()}) {
-            if (endpoint != null && !Endpoints.isLocalOnly(endpoint)) {
-                exposed.add(endpoint);
+            if (config.backupRoot() == null) {
+                log.info("Backups: an admin key may have one written into any directory this server's user may write;"
+                        + " --backup-root limits them to one");
+            }
+        } else {
+            List<String> exposed = new ArrayList<>();
+            for (String endpoint : new String[] {zeromq.commandEndpoint(), zeromq.streamEndpoint(),
+                    zeromq.legacyQueryEndpoint(), zeromq.legacyStreamEndpoint()}) {
+                if (endpoint != null && !Endpoints.isLocalOnly(endpoint)) {
+                    exposed.add(endpoint);
+                }
+            }
+            if (!exposed.isEmpty()) {
+                log.warn("Plain text on {}, reachable beyond this host: anyone who can connect may read every event"
+                        + " and append to any stream. Turn on CURVE with --curve-secret-key-file and --authorized-keys,"
+                        + " or bind to 127.0.0.1", String.join(", ", exposed));
             }
         }
-        if (!exposed.isEmpty()) {
-            log.warn("Plain text on {}, reachable beyond this host: anyone who can connect may read every event and"
-                    + " append to any stream. Turn on CURVE with --curve-secret-key-file and --authorized-keys, or bind"
-                    + " to 127.0.0.1", String.join(", ", exposed));
+        if (health != null && !Endpoints.isLoopbackHost(config.httpEndpoint().host())) {
+            log.warn("HTTP on {}, reachable beyond this host, without authentication or TLS: anyone who can connect"
+                    + " reads /metrics (head position, rates, stream and key counts) and /health. Bind"
+                    + " --http-endpoint to 127.0.0.1 or put it behind a proxy that authenticates",
+                    health.boundAddress());
+        }
+        if (config.replicated() && config.cluster().tls() == null && !config.cluster().loopbackOnly()) {
+            log.warn("Raft port {} in plain text beyond this host (--raft-network-is-private): anyone who reaches it"
+                    + " can read the group's events and change its membership. Give every member --raft-tls",
+                    config.cluster().self().raftAddress());
         }
     }
 

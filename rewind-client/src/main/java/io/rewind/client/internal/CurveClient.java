@@ -11,6 +11,9 @@ public final class CurveClient {
     private final byte[] secretKey;
 
     public CurveClient(byte[] serverKey, byte[] publicKey, byte[] secretKey) {
+        // The cipher JeroMQ will call is Rewind's, and right (an application that declares JeroMQ itself may bring
+        // jnacl's classes of the same names): IllegalStateException from the builder otherwise.
+        io.rewind.nacl.SelfTest.check();
         this.serverKey = serverKey.clone();
         this.publicKey = publicKey.clone();
         this.secretKey = secretKey.clone();

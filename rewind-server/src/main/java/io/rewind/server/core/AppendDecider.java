@@ -293,13 +293,20 @@ public final class AppendDecider {
                             && found.streamVersion() == partFirst.streamVersion() + i
                             && found.globalPosition() == first.globalPosition() + index;
                     if (first == null && found != null || first != null && !matches) {
-                        throw RequestException.of(ErrorCode.INVALID_REQUEST, "event " + i + " of the append to stream '"
-                                + part.stream() + "' does not match what is stored: "
-                                + (found == null ? "event " + id + " is not stored, but event "
-                                        + firstPart.get(0).eventId() + " is"
-                                        : "event id " + id + " is already stored in stream '" + found.stream()
-                                                + "' at version " + found.streamVersion() + ", position "
-                                                + found.globalPosition()));
+                        String mismatch = "event " + i + " of the append to stream '" + part.stream()
+                                + "' does not match what is stored: ";
+                        if (found == null) {
+                            throw RequestException.of(ErrorCode.INVALID_REQUEST, mismatch + "event " + id
+                                    + " is not stored, but event " + firstPart.get(0).eventId() + " is");
+                        }
+                        // Where it is stored tells of that stream: only for a client that may read it.
+                        throw new RequestError(ErrorCode.INVALID_REQUEST, mismatch + "event id " + id + " is already"
+                                + " stored in stream '" + found.stream() + "' at version " + found.streamVersion()
+                                + ", position " + found.globalPosition(), null, null, -1,
+                                new RequestError.Reveals(found.stream(), mismatch + "event id " + id + " is already"
+                                        + " stored elsewhere, in a stream this key may not read (event ids are unique"
+                                        + " in the whole store: give each new event an id of its own)"))
+                                .asException();
                     }
                 }
                 if (first != null) {

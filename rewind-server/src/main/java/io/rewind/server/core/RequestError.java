@@ -7,12 +7,28 @@ package io.rewind.server.core;
  * @param conflict set only with {@link ErrorCode#WRONG_EXPECTED_VERSION}
  * @param leader   set only with {@link ErrorCode#NOT_LEADER}
  * @param matchingPosition set only with {@link ErrorCode#CONDITION_FAILED}: the first event that matched, else -1
+ * @param reveals  set when the message tells of a stream other than what the request named: who may not read
+ *                 that stream gets {@link Reveals#withheld} instead
  */
 public record RequestError(ErrorCode code, String message, VersionConflict conflict, Leader leader,
-        long matchingPosition) {
+        long matchingPosition, Reveals reveals) {
 
     public RequestError(ErrorCode code, String message, VersionConflict conflict, Leader leader) {
-        this(code, message, conflict, leader, -1);
+        this(code, message, conflict, leader, -1, null);
+    }
+
+    public RequestError(ErrorCode code, String message, VersionConflict conflict, Leader leader,
+            long matchingPosition) {
+        this(code, message, conflict, leader, matchingPosition, null);
+    }
+
+    /** What a message tells of a stream, and the message for a client that may not read that stream. */
+    public record Reveals(String stream, String withheld) {}
+
+    /** This error as a client that may not read {@link Reveals#stream} gets it. */
+    public RequestError withheld() {
+        return reveals == null ? this : new RequestError(code, reveals.withheld(), conflict, leader, matchingPosition,
+                null);
     }
 
     /** Details of a wrong-expected-version error; {@code actualVersion} is -1 for a missing stream. */

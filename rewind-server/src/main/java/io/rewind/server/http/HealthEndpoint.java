@@ -42,6 +42,8 @@ public final class HealthEndpoint implements AutoCloseable {
     private volatile PrometheusMetrics metrics;
     /** Why a server that is otherwise ready is not, or null when nothing holds it back; asked on each probe. */
     private volatile Supplier<String> holdBack = () -> null;
+    /** What a ready server's operator must see (it serves, but not as configured), or null; asked on each probe. */
+    private volatile Supplier<String> warning = () -> null;
 
     private HealthEndpoint(HttpServer server) {
         this.server = server;
@@ -64,8 +66,9 @@ public final class HealthEndpoint implements AutoCloseable {
         server.createContext("/health/ready", exchange -> {
             State now = endpoint.state;
             String notYet = now == State.READY ? endpoint.holdBack.get() : null;
-            endpoint.answer(exchange, notYet == null ? now.status : 503, notYet == null ? now.word
-                    : "not ready: " + notYet);
+            String warning = now == State.READY && notYet == null ? endpoint.warning.get() : null;
+            endpoint.answer(exchange, notYet == null ? now.status : 503, notYet != null ? "not ready: " + notYet
+                    : warning != null ? now.word + "; warning: " + warning : now.word);
         });
         server.createContext("/metrics", exchange -> endpoint.metrics(exchange));
         server.createContext("/", exchange -> endpoint.answer(exchange, 404,
@@ -148,6 +151,11 @@ public final class HealthEndpoint implements AutoCloseable {
     public void ready(Supplier<String> holdBack) {
         this.holdBack = holdBack;
         state = State.READY;
+    }
+
+    /** Adds a warning to ready's 200 answer whenever this says one, e.g. an authorized keys file in error. */
+    public void warnWhen(Supplier<String> warning) {
+        this.warning = warning;
     }
 
     /** From the start of shutdown: ready answers 503, live still 200. */

@@ -56,6 +56,12 @@ public final class PrometheusMetrics implements ServerMetrics {
             .labelNames("endpoint").register(registry);
     private final Counter denials = Counter.builder().name("rewind_permission_denied_total")
             .help("Requests answered PERMISSION_DENIED, by operation").labelNames("operation").register(registry);
+    private final Counter undecodable = Counter.builder().name("rewind_raft_undecodable_entries_total")
+            .help("Committed replicated log entries that did not decode, skipped as no-ops on every member")
+            .register(registry);
+    private final Counter keysReloadFailures = Counter.builder().name("rewind_authorized_keys_reload_failures_total")
+            .help("Reads of --authorized-keys that failed to parse or could not be read (the file is then in error;"
+                    + " see /health/ready)").register(registry);
 
     /** @param storage its RocksDB properties are exported when it is RocksDB */
     public PrometheusMetrics(EventStorage storage) {
@@ -158,6 +164,16 @@ public final class PrometheusMetrics implements ServerMetrics {
     @Override
     public void denied(String operation) {
         denials.labelValues(operation).inc();
+    }
+
+    @Override
+    public void undecodableEntry() {
+        undecodable.inc();
+    }
+
+    @Override
+    public void authorizedKeysReloadFailed() {
+        keysReloadFailures.inc();
     }
 
     /** Writes every metric in the Prometheus text format. */

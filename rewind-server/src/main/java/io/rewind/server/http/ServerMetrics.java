@@ -56,4 +56,10 @@ public interface ServerMetrics {
 
     /** A request answered PERMISSION_DENIED, by operation. */
     default void denied(String operation) {}
+
+    /** A committed entry of the replicated log that did not decode, which every member skipped. Apply thread. */
+    default void undecodableEntry() {}
+
+    /** A read of the authorized keys file that failed (it did not parse, or could not be read). */
+    default void authorizedKeysReloadFailed() {}
 }

@@ -32,6 +32,9 @@ public final class AccessControl implements AutoCloseable {
     private final ScheduledExecutorService reloader;
     private volatile AuthorizedKeys keys;
     private byte[] lastContent;
+    private volatile String error;
+    private volatile Runnable feedRevoked;
+    private volatile Runnable onFailure = () -> {};
 
     private AccessControl(Path file, AuthorizedKeys keys) {
         this.file = file;
@@ -68,27 +71,90 @@ public final class AccessControl implements AutoCloseable {
     }
 
     private static AuthorizedKeys parse(Path file, byte[] content) {
-        return AuthorizedKeys.parse(file, List.of(new String(content, StandardCharsets.UTF_8).split("\r?\n", -1)));
+        return AuthorizedKeys.parse(file, lines(content));
     }
 
-    /** Reads the file again if it changed; a file that cannot be read or parsed leaves the previous list in force. */
+    /**
+     * Reads the file again if it changed. An edit that does not parse revokes every key that no parseable line
+     * lists any longer and grants nothing new ({@link AuthorizedKeys#restrictTo}); the file is in error, as the log,
+     * {@code /health/ready} and a metric say, until it parses. A file that cannot be read leaves the list as it was,
+     * in error too.
+     */
     void reloadIfChanged() {
+        byte[] content;
         try {
-            byte[] content = read(file);
-            if (Arrays.equals(content, lastContent)) {
-                return;
+            content = read(file);
+        } catch (IllegalArgumentException e) {
+            if (error == null || !error.equals(e.getMessage())) {
+                log.error("Authorized keys not changed, the previous {} keys stay in force: {}", keys.size(),
+                        e.getMessage());
+                error = e.getMessage();
+                onFailure.run();
             }
-            lastContent = content;
+            return;
+        }
+        if (Arrays.equals(content, lastContent)) {
+            return;
+        }
+        lastContent = content;
+        AuthorizedKeys previous = keys;
+        try {
             AuthorizedKeys reloaded = parse(file, content);
             keys = reloaded;
+            error = null;
             log.info("Authorized keys changed: {} keys from {} now; new connections and the next request of open"
                     + " ones follow them", reloaded.size(), file);
         } catch (IllegalArgumentException e) {
-            log.error("Authorized keys not changed, the previous {} keys stay in force: {}", keys.size(),
-                    e.getMessage());
+            AuthorizedKeys restricted = previous.restrictTo(lines(content));
+            keys = restricted;
+            error = e.getMessage();
+            onFailure.run();
+            log.error("Authorized keys file does not parse: {}. Until it does, only the {} keys that a parseable line"
+                    + " still lists stay in force (none gains a permission); {} revoked", e.getMessage(),
+                    restricted.size(), previous.size() - restricted.size());
         } catch (RuntimeException e) {
+            error = e.toString();
+            onFailure.run();
             log.error("Authorized keys not changed, the previous {} keys stay in force", keys.size(), e);
         }
+        if (feedRevoked != null && lostFeed(previous, keys)) {
+            feedRevoked.run();
+        }
+    }
+
+    /** Whether a key that could read the live feeds before cannot now (removed, or without read=* now). */
+    private static boolean lostFeed(AuthorizedKeys before, AuthorizedKeys after) {
+        for (AuthorizedKeys.Grant grant : before.grants()) {
+            if (grant.readsEverything()) {
+                AuthorizedKeys.Grant now = after.forKey(grant.publicKey());
+                if (now == null || !now.readsEverything()) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private static List<String> lines(byte[] content) {
+        return List.of(new String(content, StandardCharsets.UTF_8).split("\r?\n", -1));
+    }
+
+    /**
+     * Called, on the reloading thread, when a change takes the live feeds from a key that had them: its open
+     * feed connections must be cut (a PUB socket checks a key only in the handshake).
+     */
+    public void onFeedRevoked(Runnable action) {
+        this.feedRevoked = action;
+    }
+
+    /** Called, on the reloading thread, each time a read of the file fails to parse or to read. */
+    public void onReloadFailure(Runnable action) {
+        this.onFailure = action;
+    }
+
+    /** Why the file is in error now (it did not parse or could not be read at the last look), or null. */
+    public String reloadError() {
+        return error;
     }
 
     /** Whether CURVE and permissions are on. */
@@ -99,6 +165,15 @@ public final class AccessControl implements AutoCloseable {
     /** The grant of this public key (Z85) now, or null when it is not listed. */
     public AuthorizedKeys.Grant grant(String publicKey) {
         return publicKey == null ? null : keys.forKey(publicKey);
+    }
+
+    /** Whether the key may read the stream now (always without CURVE); false for a key no longer listed. */
+    public boolean canRead(String publicKey, String stream) {
+        if (!enabled()) {
+            return true;
+        }
+        AuthorizedKeys.Grant grant = grant(publicKey);
+        return grant != null && grant.canRead(stream);
     }
 
     /** Throws PERMISSION_DENIED when the request's key is no longer listed (its connection predates the change). */
@@ -126,6 +201,16 @@ public final class AccessControl implements AutoCloseable {
     public void checkReadAll(String publicKey, String what) {
         if (enabled() && !known(publicKey).readsEverything()) {
             throw denied(publicKey, what + " (it spans every stream: only a key with read=* may)");
+        }
+    }
+
+    /** Throws PERMISSION_DENIED unless the request's key reads every stream or is an admin. */
+    public void checkReadAllOrAdmin(String publicKey, String what) {
+        if (enabled()) {
+            AuthorizedKeys.Grant grant = known(publicKey);
+            if (!grant.readsEverything() && !grant.admin()) {
+                throw denied(publicKey, what + " (it tells of every stream: only a key with read=* or admin may)");
+            }
         }
     }
 

@@ -13,25 +13,52 @@ import java.util.regex.Pattern;
 /**
  * The client keys that may connect, and what each may do, as {@code --authorized-keys} lists them:
  * one key per line, {@code NAME PUBLIC_KEY_Z85 PERMISSION...}, where a permission is
- * {@code read=PREFIX[,PREFIX...]}, {@code write=PREFIX[,PREFIX...]} or {@code admin}; {@code *} as a
- * prefix means every stream. A line whose first character (after blanks) is {@code #} is a comment,
- * and so is the rest of a line from a word that starts with {@code #} after the key. Immutable.
+ * {@code read=PREFIX[,PREFIX...]}, {@code write=PREFIX[,PREFIX...]} (every stream whose name starts with
+ * a prefix: {@code read=orders} grants {@code orders}, {@code orders-1} and {@code orders-archive};
+ * {@code *} means every stream), {@code read-stream=NAME[,NAME...]}, {@code write-stream=NAME[,NAME...]}
+ * (those streams exactly) or {@code admin}. A line whose first character (after blanks) is {@code #} is
+ * a comment, and so is the rest of a line from a word that starts with {@code #} after the key. Immutable.
  */
 public final class AuthorizedKeys {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}");
     private static final Pattern BLANKS = Pattern.compile("\\s+");
 
-    /** One key's line: its name, its public key in Z85 and its permissions. */
+    /**
+     * One key's line: its name, its public key in Z85 and its permissions.
+     *
+     * @param readStreams  streams the key may read, by exact name ({@code read-stream=})
+     * @param writeStreams streams the key may append to, by exact name ({@code write-stream=})
+     */
     public record Grant(String name, String publicKey, List<String> readPrefixes, List<String> writePrefixes,
-            boolean admin) {
+            boolean admin, List<String> readStreams, List<String> writeStreams) {
+        public Grant {
+            readPrefixes = List.copyOf(readPrefixes);
+            writePrefixes = List.copyOf(writePrefixes);
+            readStreams = List.copyOf(readStreams);
+            writeStreams = List.copyOf(writeStreams);
+        }
+
         /** Whether the key may read the stream. */
         public boolean canRead(String stream) {
-            return matches(readPrefixes, stream);
+            return readStreams.contains(stream) || matches(readPrefixes, stream);
         }
 
         /** Whether the key may append to the stream. */
         public boolean canWrite(String stream) {
-            return matches(writePrefixes, stream);
+            return writeStreams.contains(stream) || matches(writePrefixes, stream);
+        }
+
+        /** Whether this grant allows nothing that {@code other} does not: every permission is covered by one of its. */
+        boolean within(Grant other) {
+            return (!admin || other.admin)
+                    && readPrefixes.stream().allMatch(p -> covered(other.readPrefixes, p))
+                    && writePrefixes.stream().allMatch(p -> covered(other.writePrefixes, p))
+                    && readStreams.stream().allMatch(other::canRead)
+                    && writeStreams.stream().allMatch(other::canWrite);
+        }
+
+        private static boolean covered(List<String> prefixes, String prefix) {
+            return prefixes.contains("*") || !prefix.equals("*") && matches(prefixes, prefix);
         }
 
         /** Whether the key may read every stream: the global log and the live feeds are only for such keys. */
@@ -54,8 +81,14 @@ public final class AuthorizedKeys {
             if (!readPrefixes.isEmpty()) {
                 words.add("read=" + String.join(",", readPrefixes));
             }
+            if (!readStreams.isEmpty()) {
+                words.add("read-stream=" + String.join(",", readStreams));
+            }
             if (!writePrefixes.isEmpty()) {
                 words.add("write=" + String.join(",", writePrefixes));
+            }
+            if (!writeStreams.isEmpty()) {
+                words.add("write-stream=" + String.join(",", writeStreams));
             }
             if (admin) {
                 words.add("admin");
@@ -82,6 +115,55 @@ public final class AuthorizedKeys {
                     + e.getClass().getSimpleName() + " " + e.getMessage(), e);
         }
         return parse(file, lines);
+    }
+
+    /**
+     * What can still be trusted of a file that does not parse: the grants of the lines that do, by key; a key
+     * listed on two lines is left out.
+     */
+    static Map<String, Grant> parseableLines(List<String> lines) {
+        Map<String, Grant> byKey = new HashMap<>();
+        Map<String, Integer> seen = new HashMap<>();
+        for (String raw : lines) {
+            String line = raw.strip();
+            if (line.isEmpty() || line.startsWith("#")) {
+                continue;
+            }
+            try {
+                Grant grant = parseLine(BLANKS.split(line));
+                if (seen.merge(grant.publicKey(), 1, Integer::sum) == 1) {
+                    byKey.put(grant.publicKey(), grant);
+                } else {
+                    byKey.remove(grant.publicKey());
+                }
+            } catch (IllegalArgumentException e) {
+                // Not trusted.
+            }
+        }
+        return byKey;
+    }
+
+    /**
+     * What stays in force when an edit of the file does not parse: a key stays only if a line that parses still
+     * lists it, with the narrower of its old and its new permissions (the old ones when the new grant more); every
+     * other key is revoked at once. So a revocation is never held back by a typo on another line, and a typo grants
+     * nothing.
+     */
+    AuthorizedKeys restrictTo(List<String> brokenLines) {
+        Map<String, Grant> parseable = parseableLines(brokenLines);
+        Map<String, Grant> kept = new HashMap<>();
+        for (Grant old : byKey.values()) {
+            Grant edited = parseable.get(old.publicKey());
+            if (edited != null) {
+                kept.put(old.publicKey(), edited.within(old) ? edited : old);
+            }
+        }
+        return new AuthorizedKeys(file, Map.copyOf(kept));
+    }
+
+    /** Every listed key, in no order. */
+    public java.util.Collection<Grant> grants() {
+        return byKey.values();
     }
 
     /** Parses the lines of {@code file}; throws {@link IllegalArgumentException} naming the line that is wrong. */
@@ -130,6 +212,8 @@ public final class AuthorizedKeys {
         CurveKeyPair.decode("the public key of '" + name + "'", key);
         List<String> read = new ArrayList<>();
         List<String> write = new ArrayList<>();
+        List<String> readStreams = new ArrayList<>();
+        List<String> writeStreams = new ArrayList<>();
         boolean admin = false;
         int permissions = 0;
         for (int w = 2; w < words.length && !words[w].startsWith("#"); w++) {
@@ -141,16 +225,22 @@ public final class AuthorizedKeys {
                 read.addAll(prefixes(word, "read="));
             } else if (word.startsWith("write=")) {
                 write.addAll(prefixes(word, "write="));
+            } else if (word.startsWith("read-stream=")) {
+                readStreams.addAll(prefixes(word, "read-stream="));
+            } else if (word.startsWith("write-stream=")) {
+                writeStreams.addAll(prefixes(word, "write-stream="));
             } else {
                 throw new IllegalArgumentException("unknown permission '" + word + "' for '" + name + "'; use"
-                        + " read=PREFIX[,PREFIX...], write=PREFIX[,PREFIX...] or admin (* as a prefix: every stream)");
+                        + " read=PREFIX[,PREFIX...], write=PREFIX[,PREFIX...] (streams whose names start so; * for"
+                        + " every stream), read-stream=NAME[,NAME...], write-stream=NAME[,NAME...] (those streams"
+                        + " exactly) or admin");
             }
         }
         if (permissions == 0) {
             throw new IllegalArgumentException("'" + name + "' has no permission; give read=..., write=... or admin"
                     + " (a key to be refused is one left out of the file)");
         }
-        return new Grant(name, key, List.copyOf(read), List.copyOf(write), admin);
+        return new Grant(name, key, read, write, admin, readStreams, writeStreams);
     }
 
     private static List<String> prefixes(String word, String label) {

@@ -9,6 +9,7 @@ import io.rewind.server.storage.RocksDbStorage;
 import io.rewind.server.storage.StoreBackup;
 import io.rewind.server.transport.RouterEndpoint.DeferredReply;
 import java.nio.file.InvalidPathException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -31,6 +32,8 @@ final class Backups implements AutoCloseable {
 
     private final EventStorage storage;
     private final Path dataDir;
+    /** The directory that every backup must be under ({@code --backup-root}, a real path), or null for any. */
+    private final Path root;
     private final Consumer<DeferredReply> replies;
     private final AtomicBoolean running = new AtomicBoolean();
     private final ExecutorService thread = Executors.newSingleThreadExecutor(r -> {
@@ -40,9 +43,10 @@ final class Backups implements AutoCloseable {
     });
 
     /** @param replies sends a reply on the command endpoint, from any thread */
-    Backups(EventStorage storage, Path dataDir, Consumer<DeferredReply> replies) {
+    Backups(EventStorage storage, Path dataDir, Path root, Consumer<DeferredReply> replies) {
         this.storage = storage;
         this.dataDir = dataDir;
+        this.root = root;
         this.replies = replies;
     }
 
@@ -66,6 +70,10 @@ final class Backups implements AutoCloseable {
         if (target.normalize().startsWith(dataDir)) {
             throw RequestException.of(ErrorCode.INVALID_REQUEST, "backup directory " + target
                     + " is inside the data directory " + dataDir);
+        }
+        if (root != null && !under(root, target)) {
+            throw RequestException.of(ErrorCode.PERMISSION_DENIED, "backup directory " + target + " is not under"
+                    + " --backup-root " + root + "; nothing was written");
         }
         if (!running.compareAndSet(false, true)) {
             throw RequestException.of(ErrorCode.UNAVAILABLE, "a backup is already running; retry when it is done");
@@ -101,6 +109,26 @@ final class Backups implements AutoCloseable {
             }
             replies.accept(new DeferredReply(envelope, response.toByteArray()));
         });
+    }
+
+    /**
+     * Whether the target is inside the root once every symbolic link of the part of it that exists is resolved:
+     * a link under the root that points elsewhere does not lead a backup out of it.
+     */
+    static boolean under(Path root, Path target) {
+        Path normalized = target.normalize();
+        if (!normalized.startsWith(root)) {
+            return false;
+        }
+        Path existing = normalized;
+        while (existing != null && !Files.exists(existing, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            existing = existing.getParent();
+        }
+        try {
+            return existing != null && existing.toRealPath().startsWith(root);
+        } catch (java.io.IOException e) {
+            return false;
+        }
     }
 
     /** Stops taking backups; one under way is abandoned (its directory keeps the earlier backups whole). */

@@ -96,6 +96,42 @@ final class FeedPublisher implements AutoCloseable {
         return boundLegacyEndpoint;
     }
 
+    /**
+     * Drops every subscriber's connection, on both feeds, so that each must make its CURVE handshake again: the way
+     * to cut a key that lost the feed, since a PUB socket checks keys only in the handshake and cannot drop one
+     * peer. Each endpoint is unbound, which closes the connections it accepted, and bound again at once at the same
+     * address; subscribers that still may read reconnect by themselves (ZeroMQ's reconnect interval, 100 ms by
+     * default) and resubscribe, and catch-up subscriptions repair the gap from history. What is published while
+     * they are away is not queued for them.
+     */
+    void cutConnections() {
+        rebind(pub, boundEndpoint, "--stream-endpoint");
+        if (legacyPub != null) {
+            rebind(legacyPub, boundLegacyEndpoint, "--legacy-stream-endpoint");
+        }
+    }
+
+    private static void rebind(ZMQ.Socket socket, String address, String option) {
+        if (!socket.unbind(address)) {
+            throw new IllegalStateException("cannot unbind " + option + " " + address + " to cut its connections: "
+                    + socket.errno());
+        }
+        // The listener closes on ZeroMQ's I/O thread: until it has, the port may still be taken.
+        long deadline = System.nanoTime() + 2_000_000_000L;
+        while (true) {
+            try {
+                socket.bind(address);
+                return;
+            } catch (ZMQException e) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("cannot bind " + option + " " + address + " again after cutting"
+                            + " its connections: " + RouterEndpoint.describe(e), e);
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(5_000_000);
+            }
+        }
+    }
+
     /** Publishes the events of a committed group, in commit order. */
     void publish(List<AppendOutcome<ReplyTo>> group) {
         for (AppendOutcome<ReplyTo> outcome : group) {

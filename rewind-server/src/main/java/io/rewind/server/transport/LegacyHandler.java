@@ -83,7 +83,7 @@ final class LegacyHandler implements RouterEndpoint.FrameHandler {
             if (Arrays.equals(command, PUBLISH)) {
                 metrics.legacyRequest("publish");
                 access.checkWrite(key, stream);
-                return publish(envelope, body);
+                return publish(envelope, body, key);
             }
             if (Arrays.equals(command, QUERY)) {
                 metrics.legacyRequest("query");
@@ -109,7 +109,7 @@ final class LegacyHandler implements RouterEndpoint.FrameHandler {
         return frame.length > 32 ? text + "..." : text;
     }
 
-    private byte[][] publish(byte[][] envelope, List<byte[]> body) {
+    private byte[][] publish(byte[][] envelope, List<byte[]> body, String key) {
         if (body.size() != 2) {
             return error("PUBLISH takes 2 frames (PUBLISH, event bytes), got " + body.size());
         }
@@ -119,7 +119,7 @@ final class LegacyHandler implements RouterEndpoint.FrameHandler {
         }
         AppendCommand append = new AppendCommand(stream, ExpectedVersion.ANY,
                 List.of(new ProposedEvent(null, EVENT_TYPE, data, NO_METADATA)));
-        if (!writer.submit(append, new ReplyTo(envelope, 0, true, System.nanoTime()))) {
+        if (!writer.submit(append, new ReplyTo(envelope, 0, true, System.nanoTime(), key))) {
             return error("the server is overloaded or shutting down; nothing was stored, retry later");
         }
         return null;

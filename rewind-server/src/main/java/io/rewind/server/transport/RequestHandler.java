@@ -115,7 +115,7 @@ final class RequestHandler implements RouterEndpoint.FrameHandler {
             return switch (request.getOperationCase()) {
                 case APPEND -> append(request, envelope, key);
                 case READ -> readWhenApplied(id, request.getRead(), envelope, key);
-                case SERVER_INFO -> serverInfo(id);
+                case SERVER_INFO -> serverInfo(id, key);
                 case BACKUP -> backup(id, request, envelope, key);
                 case DELETE_STREAM, TRUNCATE_STREAM, SET_STREAM_METADATA, ERASE_EVENT ->
                         streamOperation(request, envelope, key);
@@ -149,7 +149,7 @@ final class RequestHandler implements RouterEndpoint.FrameHandler {
             // Its answer (the position of a matching event) tells of events in every stream.
             access.checkReadAll(key, "append with a condition");
         }
-        if (!writer.submit(command, new ReplyTo(envelope, request.getRequestId(), false, System.nanoTime()))) {
+        if (!writer.submit(command, new ReplyTo(envelope, request.getRequestId(), false, System.nanoTime(), key))) {
             return ProtoCodec.error(request.getRequestId(), ErrorCode.UNAVAILABLE,
                     "the server is overloaded or shutting down (" + writer.queued()
                             + " appends queued); nothing was stored, retry later");
@@ -168,7 +168,7 @@ final class RequestHandler implements RouterEndpoint.FrameHandler {
         }
         access.checkAdmin(key, operation.describe());
         if (!writer.submit(AppendCommand.of(operation), new ReplyTo(envelope, request.getRequestId(), false,
-                System.nanoTime()))) {
+                System.nanoTime(), key))) {
             return ProtoCodec.error(request.getRequestId(), ErrorCode.UNAVAILABLE,
                     "the server is overloaded or shutting down (" + writer.queued()
                             + " appends queued); nothing was changed, retry later");
@@ -452,7 +452,12 @@ final class RequestHandler implements RouterEndpoint.FrameHandler {
         return null;
     }
 
-    private Response serverInfo(long id) {
+    /**
+     * The server's version, head, stream count, endpoints and group: it tells of every stream, so only a key that
+     * reads every stream, or an admin, may ask.
+     */
+    private Response serverInfo(long id, String key) {
+        access.checkReadAllOrAdmin(key, "ask for the server's info");
         long head = storage.nextPosition() - 1;
         ServerInfoResponse.Builder info = ServerInfoResponse.newBuilder()
                 .setVersion(version)

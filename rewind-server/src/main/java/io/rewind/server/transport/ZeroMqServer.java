@@ -4,6 +4,7 @@ import io.rewind.server.FatalErrors;
 import io.rewind.server.config.ServerConfig;
 import io.rewind.server.core.AppendOutcome;
 import io.rewind.server.core.AppendWriter;
+import io.rewind.server.core.RequestError;
 import io.rewind.server.http.ServerMetrics;
 import io.rewind.server.replication.RaftReplication;
 import io.rewind.server.replication.ReplicatedCommits;
@@ -17,6 +18,8 @@ import io.rewind.protocol.v1.Response;
 import io.rewind.server.transport.RouterEndpoint.DeferredReply;
 import java.util.ArrayList;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.zeromq.ZContext;
 
 /**
@@ -30,6 +33,7 @@ import org.zeromq.ZContext;
  * and reply to it, then close the sockets.
  */
 public final class ZeroMqServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ZeroMqServer.class);
     private static final byte[] PUBLISHED = LegacyHandler.ascii("PUBLISHED");
 
     private final ZContext context = new ZContext(1);
@@ -46,6 +50,8 @@ public final class ZeroMqServer implements AutoCloseable {
     /** In a replicated group: the leader's proposals and every member's applied entries; null alone. */
     private final ReplicatedCommits<ReplyTo> replicated;
     private volatile ClusterView cluster;
+    /** Set by the authorized keys' reloader when a key lost the feeds; the command thread then cuts their connections. */
+    private volatile boolean feedRevoked;
     private String boundCommandEndpoint;
     private String boundLegacyQueryEndpoint;
 
@@ -60,6 +66,8 @@ public final class ZeroMqServer implements AutoCloseable {
         context.setNotificationExceptionHandler(FatalErrors::ioThreadError);
         CurveServer curve = null;
         if (config.curve() != null) {
+            // The cipher JeroMQ will call is Rewind's, and right: or nothing starts.
+            io.rewind.nacl.SelfTest.check();
             // Bound before any CURVE socket: JeroMQ lets every key in while no ZAP handler is bound.
             access = AccessControl.watch(config.curve().authorizedKeys());
             try {
@@ -70,6 +78,7 @@ public final class ZeroMqServer implements AutoCloseable {
                 throw e;
             }
             curve = new CurveServer(config.curve().keys().secretKey());
+            access.onReloadFailure(metrics::authorizedKeysReloadFailed);
         } else {
             access = AccessControl.OPEN;
             zap = null;
@@ -80,7 +89,7 @@ public final class ZeroMqServer implements AutoCloseable {
                 : storage.readAll(storage.nextPosition() - 1, ReadDirection.BACKWARD, 1, 1);
         feed = new FeedPublisher(context, config.streamEndpoint(), config.feedHighWaterMark(),
                 legacyConfig.streamEndpoint(), newest.isEmpty() ? null : newest.get(0).eventId(), curve);
-        backups = new Backups(storage, config.dataDir(), this::sendCommandReply);
+        backups = new Backups(storage, config.dataDir(), config.backupRoot(), this::sendCommandReply);
         writer = new AppendWriter<>(storage, config.fsync() == ServerConfig.FsyncMode.ALWAYS,
                 config.queueCapacity(), 10_000, this::committed, this::wakeCommitter);
         writer.observeGroups(metrics::committed);
@@ -102,6 +111,12 @@ public final class ZeroMqServer implements AutoCloseable {
 
                     @Override
                     public void run() {
+                        if (feedRevoked) {
+                            feedRevoked = false;
+                            feed.cutConnections();
+                            log.info("A key lost the live feed: every feed connection was cut, and only keys that may"
+                                    + " still read it get back in");
+                        }
                         if (replicated != null) {
                             // Applied entries first: each frees a slot for the next proposal.
                             replicated.handOver();
@@ -115,7 +130,7 @@ public final class ZeroMqServer implements AutoCloseable {
 
                     @Override
                     public boolean pending() {
-                        return writer.canCommit() || replicated != null && replicated.pending();
+                        return feedRevoked || writer.canCommit() || replicated != null && replicated.pending();
                     }
 
                     @Override
@@ -127,6 +142,12 @@ public final class ZeroMqServer implements AutoCloseable {
                 : new RouterEndpoint(context, "rewind-legacy", "--legacy-query-endpoint", legacyConfig.queryEndpoint(),
                         config.maxMessageSize(), curve, new LegacyHandler(storage, writer, legacyConfig.stream(),
                                 config.limits(), metrics, access), RouterEndpoint.NO_COMMITS);
+        if (access.enabled()) {
+            access.onFeedRevoked(() -> {
+                feedRevoked = true;
+                wakeCommitter();
+            });
+        }
     }
 
     /** A legacy PUBLISH was queued, or a command append by the committer itself (then this costs nothing). */
@@ -160,12 +181,20 @@ public final class ZeroMqServer implements AutoCloseable {
                 continue;
             }
             if (to.legacy()) {
+                RequestError error = outcome.error();
+                if (error != null && error.reveals() != null && !access.canRead(to.key(), error.reveals().stream())) {
+                    error = error.withheld();
+                }
                 legacyReplies.add(new DeferredReply(to.envelope(), outcome.succeeded() ? PUBLISHED
-                        : LegacyHandler.error(outcome.error().message())[0]));
+                        : LegacyHandler.error(error.message())[0]));
             } else {
                 Response response;
                 if (!outcome.succeeded()) {
-                    response = ProtoCodec.toResponse(to.requestId(), outcome.error());
+                    RequestError error = outcome.error();
+                    if (error.reveals() != null && !access.canRead(to.key(), error.reveals().stream())) {
+                        error = error.withheld();
+                    }
+                    response = ProtoCodec.toResponse(to.requestId(), error);
                 } else if (outcome.operation() != null) {
                     response = ProtoCodec.toResponse(to.requestId(), outcome.operation(),
                             Visibility.firstVisibleVersion(storage, outcome.operation().stream(), Visibility.nowMicros()));
@@ -181,6 +210,11 @@ public final class ZeroMqServer implements AutoCloseable {
         if (!legacyReplies.isEmpty()) {
             legacy.sendLater(legacyReplies);
         }
+    }
+
+    /** What each key may do: its reload state is part of readiness. */
+    public AccessControl access() {
+        return access;
     }
 
     /** Where applied entries of the replicated log go; null when the server runs alone. */

@@ -46,22 +46,60 @@ class AccessControlTest {
     }
 
     @Test
-    void aChangedFileTakesEffectAndABrokenOneLeavesThePreviousList() throws Exception {
+    void aChangedFileTakesEffectAndABrokenOneRevokesButNeverGrants() throws Exception {
+        String third = new ZCert().getPublicKeyAsZ85();
         try (AccessControl access = watch("ops " + admin + " read=* admin")) {
+            List<Integer> failures = new java.util.ArrayList<>();
+            List<Integer> feedCuts = new java.util.ArrayList<>();
+            access.onReloadFailure(() -> failures.add(1));
+            access.onFeedRevoked(() -> feedCuts.add(1));
             assertThat(access.grant(orders)).isNull();
 
-            write("ops " + admin + " read=* admin", "orders " + orders + " read=order-");
+            write("ops " + admin + " read=* admin", "orders " + orders + " read=order-", "third " + third + " read=*");
             access.reloadIfChanged();
             assertThat(access.grant(orders).canRead("order-9")).isTrue();
+            assertThat(access.reloadError()).isNull();
 
-            write("ops " + admin + " read=* admin", "orders " + orders + " read=order- fly");
+            // The operator removes 'third', narrows 'orders', widens 'ops'... and a typo on another line.
+            write("ops " + admin + " read=* write=* admin", "orders " + orders + " read=order-1", "bad line fly");
             access.reloadIfChanged();
-            assertThat(access.grant(orders)).as("the previous list stays").isNotNull();
+            assertThat(access.reloadError()).contains("line 3");
+            assertThat(failures).hasSize(1);
+            assertThat(access.grant(third)).as("removed despite the typo").isNull();
+            assertThat(feedCuts).as("third read the feed").hasSize(1);
+            assertThat(access.grant(orders).canRead("order-1")).as("narrowed at once").isTrue();
+            assertThat(access.grant(orders).canRead("order-2")).isFalse();
+            assertThat(access.grant(admin).canWrite("x")).as("no new grant from a broken file").isFalse();
+            assertThat(access.grant(admin).admin()).isTrue();
+
+            write("ops " + admin + " read=* write=* admin", "orders " + orders + " read=order-1");
+            access.reloadIfChanged();
+            assertThat(access.reloadError()).as("fixed").isNull();
+            assertThat(access.grant(admin).canWrite("x")).isTrue();
 
             write("orders " + orders + " read=order-");
             access.reloadIfChanged();
             assertThat(access.grant(admin)).as("removed").isNull();
+            assertThat(feedCuts).hasSize(2);
             assertDenied(() -> access.checkAdmin(admin, "take a backup"), "no longer in the authorized keys");
+
+            write("orders " + orders + " read-stream=order-1 write-stream=order-1");
+            access.reloadIfChanged();
+            assertThat(access.canRead(orders, "order-1")).isTrue();
+            assertThat(access.canRead(orders, "order-10")).as("an exact name is no prefix").isFalse();
+            assertDenied(() -> access.checkWrite(orders, "order-10"), "write-stream=order-1");
+            assertThat(feedCuts).as("a key without the feed lost nothing of it").hasSize(2);
+        }
+    }
+
+    @Test
+    void serverInfoNeedsReadAllOrAdmin() throws Exception {
+        String writer = new ZCert().getPublicKeyAsZ85();
+        try (AccessControl access = watch("ops " + admin + " admin", "reader " + orders + " read=*",
+                "writer " + writer + " write=*")) {
+            access.checkReadAllOrAdmin(admin, "ask for the server's info");
+            access.checkReadAllOrAdmin(orders, "ask for the server's info");
+            assertDenied(() -> access.checkReadAllOrAdmin(writer, "ask for the server's info"), "read=* or admin");
         }
     }
 
