@@ -259,14 +259,112 @@ class CurveIT {
     }
 
     private String metrics() throws IOException, InterruptedException {
+        return http("/metrics");
+    }
+
+    private String http(String path) throws IOException, InterruptedException {
         java.util.regex.Matcher health = java.util.regex.Pattern.compile("health on http://(\\S+)/health/ready")
                 .matcher(server.outputText());
         assertThat(health.find()).as("the ready line names the HTTP endpoint").isTrue();
         java.net.http.HttpResponse<String> response = java.net.http.HttpClient.newHttpClient().send(
-                java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + health.group(1) + "/metrics")).build(),
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + health.group(1) + path)).build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).isEqualTo(200);
         return response.body();
+    }
+
+    /**
+     * A PUB socket checks a key only in its handshake. When a reload takes the feed from a key, the server cuts
+     * every feed connection (it unbinds and binds the feed again); the revoked key's subscriber receives nothing
+     * appended after that, and the others are back within a reconnect.
+     */
+    @Test
+    void aKeyThatLosesTheFeedStopsReceivingAndTheOthersComeBack() throws Exception {
+        RewindClient admin = client(ops);
+        String stream = "feed-" + UUID.randomUUID();
+        ZMQ.Socket staying = feedSubscriber(ops);
+        ZMQ.Socket revoked = feedSubscriber(leaving);
+        try {
+            // A subscription takes effect a little after the connection: append until both receive.
+            awaitTrue(() -> {
+                admin.append(stream, ExpectedVersion.any(), EventData.of("Before", "{}"));
+                return !types(staying, 50).isEmpty() && !types(revoked, 50).isEmpty();
+            }, "both subscribers receive the feed");
+            long written = System.nanoTime();
+            CurveKeys.writeAuthorized(authorized, List.of(ops.line("read=* write=* admin"),
+                    orders.line("read=order- write=order-"), leaving.line("read=order- write=*")));
+            server.awaitOutput("A key lost the live feed", TIMEOUT);
+            long cutMillis = (System.nanoTime() - written) / 1_000_000;
+            assertThat(cutMillis).as("the cut follows the edit within the reload interval and a margin")
+                    .isLessThan(3_000);
+            types(revoked, 0);
+            awaitTrue(() -> {
+                admin.append(stream, ExpectedVersion.any(), EventData.of("After", "{}"));
+                return types(staying, 50).contains("After");
+            }, "the key that keeps the feed receives it again");
+            for (int i = 0; i < 20; i++) {
+                admin.append(stream, ExpectedVersion.any(), EventData.of("After", "{}"));
+            }
+            assertThat(types(revoked, 1_000)).as("nothing appended after the cut reaches the revoked key")
+                    .doesNotContain("After");
+            assertThat(handshake(server.streamEndpoint(), leaving)).as("and it is not let in again")
+                    .contains(zmq.ZMQ.ZMQ_EVENT_HANDSHAKE_FAILED_AUTH);
+        } finally {
+            staying.close();
+            revoked.close();
+            CurveKeys.writeAuthorized(authorized, allKeys());
+            awaitTrue(() -> !refused(leaving), "the key is let in again");
+        }
+    }
+
+    private ZMQ.Socket feedSubscriber(CurveKeys.Pair key) {
+        ZMQ.Socket socket = curveSocket(SocketType.SUB, key);
+        socket.subscribe(new byte[0]);
+        socket.connect(server.streamEndpoint());
+        return socket;
+    }
+
+    /** The types of the events the subscriber receives within this many milliseconds (0: what is queued). */
+    private static List<String> types(ZMQ.Socket subscriber, int millis) {
+        List<String> types = new ArrayList<>();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        while (true) {
+            subscriber.setReceiveTimeOut((int) Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+            byte[] topic = subscriber.recv();
+            if (topic == null) {
+                return types;
+            }
+            byte[] record = subscriber.recv();
+            try {
+                types.add(io.rewind.protocol.v1.EventRecord.parseFrom(record).getType());
+            } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+                throw new AssertionError("the feed sent a frame that is no EventRecord", e);
+            }
+        }
+    }
+
+    /**
+     * Smaller points: an id stored in a stream the key may not read is not located for it; a key that does not read
+     * every stream is not told the store's counts; an admin's backup stays under --backup-root.
+     */
+    @Test
+    void errorsAndInfoTellAKeyNothingItMayNotRead() throws Exception {
+        RewindClient limited = client(orders);
+        RewindClient admin = client(ops);
+        String secret = "invoice-" + UUID.randomUUID();
+        UUID id = UUID.randomUUID();
+        admin.append(secret, ExpectedVersion.noStream(), EventData.of("Issued", "{}").withId(id));
+        String mine = "order-" + UUID.randomUUID();
+        assertThatThrownBy(() -> limited.append(mine, ExpectedVersion.any(),
+                EventData.of("Placed", "{}").withId(id)))
+                .hasMessageContaining("event id " + id + " is already stored elsewhere, in a stream this key may not read")
+                .hasMessageNotContaining("invoice-");
+        assertThatThrownBy(() -> admin.append(mine, ExpectedVersion.any(), EventData.of("Placed", "{}").withId(id)))
+                .as("a key that may read it is told where").hasMessageContaining("stream '" + secret + "' at version 0");
+
+        assertThat(limited.serverInfo().headPosition()).as("withheld").isEqualTo(-1);
+        assertThat(limited.serverInfo().streamCount()).isZero();
+        assertThat(admin.serverInfo().headPosition()).isGreaterThanOrEqualTo(0);
     }
 
     @Test
@@ -281,11 +379,16 @@ class CurveIT {
             assertThatThrownBy(open::serverInfo).isInstanceOf(PermissionDeniedException.class)
                     .hasMessageContaining("no longer in the authorized keys");
 
-            // A broken file changes nothing: the previous list stays in force, and the server says why.
+            // A broken file grants nothing and revokes what no parseable line lists any more, here 'orders'
+            // whose own line is the broken one; the server says why, and so does /health/ready.
             CurveKeys.writeAuthorized(authorized, List.of(ops.line("read=* write=* admin"), "orders !!! read=*"));
-            server.awaitOutput("Authorized keys not changed", TIMEOUT);
+            server.awaitOutput("Authorized keys file does not parse", TIMEOUT);
             assertThat(client(ops).serverInfo()).isNotNull();
             assertThat(refused(leaving)).isTrue();
+            awaitTrue(() -> refused(orders), "the key on the broken line is refused");
+            assertThat(http("/health/ready")).startsWith("ready; warning: the authorized keys file does not parse")
+                    .contains("line 2");
+            assertThat(metrics()).containsPattern("rewind_authorized_keys_reload_failures_total [1-9]");
 
             // A client refused at the handshake keeps trying: once the key is back, the same client works.
             RewindClient refusedClient = client(leaving);

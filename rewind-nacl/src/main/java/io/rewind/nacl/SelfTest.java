@@ -108,7 +108,7 @@ public final class SelfTest {
         if (!condition) {
             throw new IllegalStateException("The CURVE cipher failed its self-test: " + what + ". The classes JeroMQ"
                     + " calls (com.neilalexander.jnacl.crypto.xsalsa20poly1305) come from " + origin(xsalsa20poly1305.class)
-                    + "; they must be rewind-nacl's. If your build also brings jnacl (com.neilalexander:jnacl, which"
+                    + "; they must be rewind-nacl's. If your build also brings jnacl (eu.neilalexander:jnacl, which"
                     + " org.zeromq:jeromq depends on), exclude it from that dependency");
         }
     }

@@ -453,19 +453,21 @@ final class RequestHandler implements RouterEndpoint.FrameHandler {
     }
 
     /**
-     * The server's version, head, stream count, endpoints and group: it tells of every stream, so only a key that
-     * reads every stream, or an admin, may ask.
+     * The server's version, endpoints and group, which every listed key needs to find the leader and the feed; and
+     * its head and stream count, which tell of every stream: those only for a key that reads every stream, or an
+     * admin.
      */
     private Response serverInfo(long id, String key) {
-        access.checkReadAllOrAdmin(key, "ask for the server's info");
-        long head = storage.nextPosition() - 1;
+        boolean counts = access.mayReadAllOrAdmin(key);
+        long head = counts ? storage.nextPosition() - 1 : -1;
         ServerInfoResponse.Builder info = ServerInfoResponse.newBuilder()
                 .setVersion(version)
                 .setHeadPosition(head)
-                .setStreamCount(storage.streamCount())
+                .setStreamCount(counts ? storage.streamCount() : 0)
                 .setStorageEngine(storage.engine())
                 .setStreamEndpoint(String.valueOf(feedEndpoint.get()))
-                .setAppliedPosition(head);
+                .setAppliedPosition(head)
+                .setCountsWithheld(!counts);
         ClusterView view = cluster.get();
         if (view == null) {
             info.setRole("standalone").setCommitIndex(-1);
