@@ -61,7 +61,17 @@ class RaftSecurityIT {
 
     @BeforeAll
     void start() throws Exception {
-        Path pem = Files.writeString(dir.resolve("group.pem"), RaftTls.generate("it-group"));
+        // The group's key material as ops make it: with the rewind tool.
+        Path cli = Path.of(System.getProperty("rewind.cli.jar", "../rewind-cli/target/rewind.jar"));
+        Process keygen = new ProcessBuilder("java", "-jar", cli.toString(), "raft-keygen",
+                dir.resolve("keys/it-group").toString()).redirectErrorStream(true).start();
+        String printed = new String(keygen.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(keygen.waitFor()).as(printed).isZero();
+        Path pem = dir.resolve("keys/it-group.pem");
+        assertThat(printed).contains(pem.toString()).contains("it-group.crt");
+        assertThat(java.nio.file.Files.getPosixFilePermissions(pem)).as("the key is its owner's only")
+                .containsExactlyInAnyOrder(java.nio.file.attribute.PosixFilePermission.OWNER_READ,
+                        java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
         groupKey = RaftTls.load(pem, null);
         otherKey = RaftTls.load(Files.writeString(dir.resolve("other.pem"), RaftTls.generate("other-group")), null);
         group = ServerGroup.start(dir.resolve("group"), 3, List.of("-Drewind.test.acceptForeignRaftEntries=true"),

@@ -70,6 +70,22 @@ class HealthEndpointTest {
     }
 
     @Test
+    void aWarningRidesOnTheReadyAnswerWithoutTakingTheServerOutOfService() throws Exception {
+        try (HealthEndpoint endpoint = HealthEndpoint.start("127.0.0.1", 0)) {
+            java.util.concurrent.atomic.AtomicReference<String> warning = new java.util.concurrent.atomic.AtomicReference<>();
+            endpoint.warnWhen(warning::get);
+            endpoint.ready();
+            assertThat(get(endpoint, "/health/ready").body()).isEqualTo("ready\n");
+            warning.set("the authorized keys file does not parse: line 3");
+            HttpResponse<String> warned = get(endpoint, "/health/ready");
+            assertThat(warned.statusCode()).isEqualTo(200);
+            assertThat(warned.body()).isEqualTo("ready; warning: the authorized keys file does not parse: line 3\n");
+            warning.set(null);
+            assertThat(get(endpoint, "/health/ready").body()).isEqualTo("ready\n");
+        }
+    }
+
+    @Test
     void aTakenPortIsNamedWithTheOption() {
         try (HealthEndpoint first = HealthEndpoint.start("127.0.0.1", 0)) {
             int port = Integer.parseInt(first.boundAddress().substring(first.boundAddress().lastIndexOf(':') + 1));
