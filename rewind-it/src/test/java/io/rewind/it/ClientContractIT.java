@@ -308,6 +308,29 @@ abstract class ClientContractIT {
         client.append("é".repeat(127), ExpectedVersion.any(), event("X", "254 bytes is fine"));
     }
 
+    /**
+     * A thousand clients in one JVM, as a service with a connection per tenant has them: each holds two ZeroMQ
+     * sockets (its DEALER and its monitor), and JeroMQ's default cap of 1,023 sockets a context made the 512th fail.
+     */
+    @Test
+    void aThousandClientsInOneJvmEachGetTheirAnswers() {
+        List<RewindClient> many = new java.util.ArrayList<>();
+        try {
+            List<java.util.concurrent.CompletableFuture<io.rewind.client.AppendResult>> appends = new java.util.ArrayList<>();
+            String stream = "many-" + UUID.randomUUID();
+            for (int i = 0; i < 1_000; i++) {
+                RewindClient one = configure(RewindClient.builder().commandEndpoint(server.commandEndpoint())
+                        .requestTimeout(Duration.ofSeconds(60))).build();
+                many.add(one);
+                appends.add(one.appendAsync(stream, ExpectedVersion.any(), List.of(EventData.of("Hello", "{}"))));
+            }
+            appends.forEach(java.util.concurrent.CompletableFuture::join);
+            assertThat(client.readStream(stream).count()).isEqualTo(1_000);
+        } finally {
+            many.forEach(RewindClient::close);
+        }
+    }
+
     @Test
     void serverInfoDescribesTheServer() {
         String stream = unique("info");

@@ -37,6 +37,12 @@ final class IoLoop {
     /** When the last user left, while none has come since; guarded by the class. */
     private static long idleSince;
 
+    /**
+     * Sockets the shared context may hold: each client has a DEALER and its monitor's PAIR, and JeroMQ's default of
+     * 1,023 sockets a context made the 512th client of a JVM fail ("Errno 156384819", too many sockets).
+     */
+    static final int MAX_SOCKETS = 65_536;
+
     private final ZContext context = new ZContext(1);
     private final Selector selector;
     private final Queue<Connection> scheduled = new ConcurrentLinkedQueue<>();
@@ -46,6 +52,7 @@ final class IoLoop {
     private volatile boolean running = true;
 
     private IoLoop() {
+        context.getContext().setMaxSockets(MAX_SOCKETS);
         // JeroMQ prints its I/O threads' exceptions (a channel closed under them at shutdown) to standard
         // error by default.
         context.setNotificationExceptionHandler((thread, error) -> log.debug("ZeroMQ I/O thread {}: {}",
