@@ -109,6 +109,16 @@ public final class Benchmark implements Callable<Integer> {
             description = "With --replication: leader kills to time (default: ${DEFAULT-VALUE}).")
     int failovers;
 
+    @Option(names = "--redis-requests", defaultValue = "200000",
+            description = "XADDs of each Redis Streams baseline run (fsync always, before and after Rewind's cases);"
+                    + " 0 skips it (default: ${DEFAULT-VALUE}).")
+    int redisRequests;
+
+    @Option(names = "--idle-connections", defaultValue = "900",
+            description = "Open but idle client connections of the many-connections case, beside 100 appending; 0"
+                    + " skips it (default: ${DEFAULT-VALUE}).")
+    int idleConnections;
+
     @Option(names = "--work-dir", defaultValue = "target/benchmark",
             description = "Where servers and ceilings keep their data; emptied first (default: ${DEFAULT-VALUE}).")
     Path workDir;
@@ -170,9 +180,11 @@ public final class Benchmark implements Callable<Integer> {
         double pipelined = record("ceiling_zeromq_round_trips", Map.of("window", 256), "per_s",
                 Ceilings.zeroMqRoundTripsPerSecond(256, duration()));
 
+        double redisBefore = redis("before");
+        Map<String, Object> durable16 = null;
         for (String fsync : fsyncModes) {
             try (ServerProcess server = ServerProcess.start("bench-" + fsync, workDir.resolve("server-" + fsync),
-                    "rocksdb", "--fsync", fsync)) {
+                    "rocksdb", "--fsync", fsync, "--legacy-query-endpoint", "tcp://127.0.0.1:*")) {
                 // Let both JVMs compile the hot paths before anything is measured.
                 progress("Warming up the server (fsync %s)", fsync);
                 runAppends(server, "warmup-" + fsync, 16, 1, 100, 500_000_000L, 2_500_000_000L);
@@ -186,6 +198,9 @@ public final class Benchmark implements Callable<Integer> {
                             result.put("vs_zeromq_pipelined_round_trips", appends / pipelined);
                             if (fsync.equals("always")) {
                                 compareDurable(result, appends, events, fsyncs, syncedPuts, syncedBatches);
+                                if (batch == 1 && clients == 16 && size == eventSizes.get(0)) {
+                                    durable16 = result;
+                                }
                             }
                             emit(result);
                         }
@@ -201,6 +216,12 @@ public final class Benchmark implements Callable<Integer> {
                     compareDurable(result, events, events, fsyncs, syncedPuts, syncedBatches);
                     emit(result);
                 }
+                if (fsync.equals("always")) {
+                    legacyPublish(server, syncedPuts);
+                    if (idleConnections > 0 && durable16 != null) {
+                        manyConnections(server, (double) durable16.get("events_per_s"));
+                    }
+                }
                 if (fsync.equals(fsyncModes.get(0))) {
                     // Before the replay data: storing a million events sets RocksDB flushing and compacting.
                     if (feedSeconds > 0) {
@@ -208,9 +229,31 @@ public final class Benchmark implements Callable<Integer> {
                     }
                     if (replayEvents > 0) {
                         replay(server);
+                        // The same events, read by RocksDB alone: the most a replay of them can be.
+                        double scan = record("ceiling_rocksdb_scan", Map.of("column_family", "events"), "per_s",
+                                Ceilings.rocksDbScanPerSecond(workDir.resolve("server-" + fsync), "events"));
+                        for (Map<String, Object> replay : results) {
+                            if (replay.get("name").equals("replay_global_log")) {
+                                Map<String, Object> ratio = result("target_replay_vs_rocksdb_scan", Map.of());
+                                ratio.put("first_pass_ratio", (double) replay.get("first_pass_events_per_s") / scan);
+                                ratio.put("median_ratio", (double) replay.get("events_per_s") / scan);
+                                ratio.put("target", 0.5);
+                                emit(ratio);
+                            }
+                        }
                     }
                 }
             }
+        }
+        double redisAfter = redis("after");
+        if (durable16 != null && redisBefore > 0 && redisAfter > 0) {
+            Map<String, Object> ratio = result("target_vs_redis_streams", Map.of("clients", 16, "in_flight", inFlight));
+            ratio.put("rewind_events_per_s", durable16.get("events_per_s"));
+            ratio.put("redis_before_per_s", redisBefore);
+            ratio.put("redis_after_per_s", redisAfter);
+            ratio.put("ratio", (double) durable16.get("events_per_s") / ((redisBefore + redisAfter) / 2));
+            ratio.put("target", 1.0);
+            emit(ratio);
         }
         printTable(fsyncs, syncedPuts, syncedBatches, roundTrips, pipelined);
         progress("Done in %.0f s", Ceilings.seconds(started));
@@ -231,7 +274,8 @@ public final class Benchmark implements Callable<Integer> {
         progress("Appends: fsync %s, %d clients x %d in flight, %d events of %d bytes per append", fsync, clientCount,
                 inFlight, batch, size);
         String name = fsync + "-" + batch + "-" + size + "-" + clientCount;
-        Measured measured = runAppends(server, name, clientCount, batch, size, 500_000_000L, duration().toNanos());
+        Measured measured = runAppends(List.of(server.commandEndpoint()), name, clientCount, batch, size, 500_000_000L,
+                duration().toNanos(), server);
         Map<String, Object> params = new LinkedHashMap<>();
         params.put("fsync", fsync);
         params.put("clients", clientCount);
@@ -244,10 +288,54 @@ public final class Benchmark implements Callable<Integer> {
         result.put("p50_ms", measured.latency().getValueAtPercentile(50) / 1e6);
         result.put("p99_ms", measured.latency().getValueAtPercentile(99) / 1e6);
         result.put("p999_ms", measured.latency().getValueAtPercentile(99.9) / 1e6);
+        putCpu(result, measured);
         return result;
     }
 
-    record Measured(long events, Histogram latency) {}
+    /** CPU per event over the measured interval: the server process's own clock, and this JVM's (the clients'). */
+    private static void putCpu(Map<String, Object> result, Measured measured) {
+        if (measured.events() > 0 && measured.serverCpuNanos() >= 0) {
+            result.put("server_cpu_us_per_event", measured.serverCpuNanos() / 1e3 / measured.events());
+        }
+        if (measured.events() > 0 && measured.clientCpuNanos() >= 0) {
+            result.put("client_cpu_us_per_event", measured.clientCpuNanos() / 1e3 / measured.events());
+        }
+    }
+
+    /**
+     * @param serverCpuNanos the server process's CPU time over the measured interval, -1 when unknown
+     * @param clientCpuNanos this JVM's CPU time over it, -1 when unknown
+     */
+    record Measured(long events, Histogram latency, long serverCpuNanos, long clientCpuNanos) {}
+
+    /** Samples a process's CPU clock at the start and the end of the measured interval, on a thread of its own. */
+    private static final class CpuWindow {
+        private final java.util.function.Supplier<java.util.Optional<Duration>> clock;
+        private volatile long start = -1;
+        private volatile long end = -1;
+        private final Thread sampler;
+
+        CpuWindow(java.util.function.Supplier<java.util.Optional<Duration>> clock, long fromNanos, long toNanos) {
+            this.clock = clock;
+            this.sampler = new Thread(() -> {
+                LockSupport.parkNanos(fromNanos - System.nanoTime());
+                start = read();
+                LockSupport.parkNanos(toNanos - System.nanoTime());
+                end = read();
+            }, "bench-cpu");
+            sampler.setDaemon(true);
+            sampler.start();
+        }
+
+        private long read() {
+            return clock.get().map(Duration::toNanos).orElse(-1L);
+        }
+
+        long nanos() throws InterruptedException {
+            sampler.join();
+            return start < 0 || end < 0 ? -1 : end - start;
+        }
+    }
 
     /**
      * Appends from {@code clientCount} clients, each to its own stream with {@code inFlight} appends
@@ -264,6 +352,12 @@ public final class Benchmark implements Callable<Integer> {
     /** Like {@link #runAppends(ServerProcess, String, int, int, int, long, long)} against these command endpoints. */
     Measured runAppends(List<String> endpoints, String name, int clientCount, int batch, int size,
             long warmupNanos, long measureNanos) throws Exception {
+        return runAppends(endpoints, name, clientCount, batch, size, warmupNanos, measureNanos, null);
+    }
+
+    /** Like the above, measuring the CPU of {@code cpuOf} (when not null) and of this JVM over the interval. */
+    Measured runAppends(List<String> endpoints, String name, int clientCount, int batch, int size,
+            long warmupNanos, long measureNanos, ServerProcess cpuOf) throws Exception {
         Recorder latencies = new Recorder(TimeUnit.SECONDS.toNanos(60), 3);
         AtomicLong events = new AtomicLong();
         AtomicLong failures = new AtomicLong();
@@ -277,6 +371,8 @@ public final class Benchmark implements Callable<Integer> {
                     .build());
         }
         CountDownLatch finished = new CountDownLatch(clientCount * inFlight);
+        CpuWindow serverCpu = cpuOf == null ? null : new CpuWindow(cpuOf::cpuTime, warmupEnd, end);
+        CpuWindow clientCpu = new CpuWindow(() -> ProcessHandle.current().info().totalCpuDuration(), warmupEnd, end);
         for (int c = 0; c < clientCount; c++) {
             AppendLoop loop = new AppendLoop(clients.get(c % connectionCount), appendSender, "bench-" + name + "-" + c,
                     batch, data, warmupEnd, end, latencies, events, failures, finished);
@@ -291,7 +387,8 @@ public final class Benchmark implements Callable<Integer> {
         if (failures.get() > 0) {
             throw new IllegalStateException(failures.get() + " appends of case " + name + " failed");
         }
-        return new Measured(events.get(), latencies.getIntervalHistogram());
+        return new Measured(events.get(), latencies.getIntervalHistogram(), serverCpu == null ? -1 : serverCpu.nanos(),
+                clientCpu.nanos());
     }
 
     /** One client's appends to its stream: each completed append sends the next until the end. */
@@ -323,6 +420,124 @@ public final class Benchmark implements Callable<Integer> {
                 }
                 next();
             });
+        }
+    }
+
+    /** Redis Streams, fsync always, 16 clients x the in-flight window: before or after Rewind's cases; 0 if skipped. */
+    private double redis(String when) throws Exception {
+        if (redisRequests <= 0) {
+            return 0;
+        }
+        java.util.Optional<RedisBaseline> redis = RedisBaseline.start(workDir.resolve("redis-" + when));
+        if (redis.isEmpty()) {
+            return 0;
+        }
+        try (RedisBaseline running = redis.get()) {
+            progress("Redis Streams (%s): 16 clients x %d in flight, XADD of 100 bytes, appendfsync always", when,
+                    inFlight);
+            // A first, shorter run warms the server's file and the page cache, as the warm-up does for Rewind.
+            running.xaddsPerSecond(16, inFlight, Math.max(1_000, redisRequests / 10));
+            return record("redis_streams_xadd", Map.of("when", when, "clients", 16, "pipeline", inFlight,
+                    "fsync", "always"), "per_s", running.xaddsPerSecond(16, inFlight, redisRequests));
+        }
+    }
+
+    /**
+     * The original protocol's PUBLISH: 4 DEALER sockets, each with the in-flight window of
+     * {@code [empty][PUBLISH][100 bytes]}, answered {@code PUBLISHED} once stored.
+     */
+    private void legacyPublish(ServerProcess server, double syncedPuts) throws Exception {
+        int clients = 4;
+        progress("Legacy PUBLISH: %d clients x %d in flight, 100 bytes, fsync always", clients, inFlight);
+        String endpoint = server.legacyQueryEndpoint();
+        AtomicLong published = new AtomicLong();
+        long warmupEnd = System.nanoTime() + 500_000_000L;
+        long end = warmupEnd + duration().toNanos();
+        List<Thread> threads = new ArrayList<>();
+        AtomicLong failures = new AtomicLong();
+        for (int c = 0; c < clients; c++) {
+            Thread thread = new Thread(() -> {
+                try (org.zeromq.ZContext context = new org.zeromq.ZContext(1)) {
+                    org.zeromq.ZMQ.Socket dealer = context.createSocket(org.zeromq.SocketType.DEALER);
+                    dealer.setReceiveTimeOut(30_000);
+                    dealer.connect(endpoint);
+                    byte[] data = new byte[100];
+                    int outstanding = 0;
+                    while (System.nanoTime() < end) {
+                        while (outstanding < inFlight) {
+                            dealer.sendMore(new byte[0]);
+                            dealer.sendMore("PUBLISH");
+                            dealer.send(data);
+                            outstanding++;
+                        }
+                        byte[] empty = dealer.recv();
+                        String reply = dealer.recvStr();
+                        if (empty == null || !"PUBLISHED".equals(reply)) {
+                            failures.incrementAndGet();
+                            return;
+                        }
+                        outstanding--;
+                        long now = System.nanoTime();
+                        if (now >= warmupEnd && now <= end) {
+                            published.incrementAndGet();
+                        }
+                    }
+                    while (outstanding-- > 0) {
+                        dealer.recv();
+                        dealer.recvStr();
+                    }
+                }
+            }, "bench-legacy-" + c);
+            thread.start();
+            threads.add(thread);
+        }
+        for (Thread thread : threads) {
+            thread.join();
+        }
+        if (failures.get() > 0) {
+            throw new IllegalStateException(failures.get() + " legacy PUBLISH clients got no PUBLISHED");
+        }
+        double rate = published.get() / (duration().toNanos() / 1e9);
+        Map<String, Object> result = result("legacy_publish", Map.of("clients", clients, "in_flight", inFlight,
+                "fsync", "always", "event_bytes", 100));
+        result.put("events_per_s", rate);
+        result.put("vs_rocksdb_synced_put", rate / syncedPuts);
+        result.put("target", 10.0);
+        emit(result);
+    }
+
+    /**
+     * Many connections: {@code --idle-connections} clients connected (each has made one request) while 100 others
+     * append single events, durably; beside 16 clients' rate measured earlier in the run.
+     */
+    private void manyConnections(ServerProcess server, double sixteenClients) throws Exception {
+        progress("Many connections: %d idle, 100 appending x %d in flight, fsync always", idleConnections, inFlight);
+        List<RewindClient> idle = new ArrayList<>();
+        try {
+            List<CompletableFuture<?>> connected = new ArrayList<>();
+            for (int i = 0; i < idleConnections; i++) {
+                RewindClient client = RewindClient.builder().commandEndpoint(server.commandEndpoint())
+                        .requestTimeout(Duration.ofSeconds(60)).build();
+                idle.add(client);
+                connected.add(client.serverInfoAsync());
+            }
+            connected.forEach(CompletableFuture::join);
+            int saved = connections;
+            connections = 0;
+            Measured measured = runAppends(List.of(server.commandEndpoint()), "many-connections", 100, 1, 100,
+                    500_000_000L, duration().toNanos(), server);
+            connections = saved;
+            double rate = measured.events() / (duration().toNanos() / 1e9);
+            Map<String, Object> result = result("many_connections", Map.of("idle", idleConnections, "appending", 100,
+                    "in_flight", inFlight, "fsync", "always"));
+            result.put("events_per_s", rate);
+            result.put("p99_ms", measured.latency().getValueAtPercentile(99) / 1e6);
+            result.put("vs_16_clients", rate / sixteenClients);
+            result.put("target", 0.8);
+            putCpu(result, measured);
+            emit(result);
+        } finally {
+            idle.forEach(RewindClient::close);
         }
     }
 
@@ -548,22 +763,31 @@ public final class Benchmark implements Callable<Integer> {
                 + " %,.0f/s (%,.0f events/s) | ZeroMQ round trips %,.0f/s, pipelined %,.0f/s%n", fsyncs, syncedPuts,
                 syncedBatches, syncedBatches * 100, roundTrips, pipelined);
         System.out.println();
-        System.out.printf("%-7s %7s %6s %6s %14s %9s %9s %9s %13s %13s %10s%n", "fsync", "clients", "batch",
-                "bytes", "events/s", "p50 ms", "p99 ms", "p99.9 ms", "per fsync", "per sync put", "vs zmq rt");
+        System.out.printf("%-7s %7s %6s %6s %14s %9s %9s %9s %13s %13s %10s %11s %11s%n", "fsync", "clients",
+                "batch", "bytes", "events/s", "p50 ms", "p99 ms", "p99.9 ms", "per fsync", "per sync put", "vs zmq rt",
+                "server us", "client us");
         for (Map<String, Object> r : results) {
             if (r.get("name").equals("append")) {
-                System.out.printf(Locale.ROOT, "%-7s %7d %6d %6d %,14.0f %9.2f %9.2f %9.2f %13s %13s %9.2fx%n",
+                System.out.printf(Locale.ROOT, "%-7s %7d %6d %6d %,14.0f %9.2f %9.2f %9.2f %13s %13s %9.2fx %11s %11s%n",
                         r.get("fsync"), r.get("clients"), r.get("batch"), r.get("event_bytes"), r.get("events_per_s"),
                         r.get("p50_ms"), r.get("p99_ms"), r.get("p999_ms"), ratio(r, "appends_per_fsync_ceiling"),
-                        ratio(r, "appends_per_rocksdb_synced_put"), r.get("vs_zeromq_pipelined_round_trips"));
+                        ratio(r, "appends_per_rocksdb_synced_put"), r.get("vs_zeromq_pipelined_round_trips"),
+                        micros(r, "server_cpu_us_per_event"), micros(r, "client_cpu_us_per_event"));
             }
         }
         System.out.println();
         for (Map<String, Object> r : results) {
-            if (r.get("name").toString().startsWith("replay") || r.get("name").equals("live_feed")) {
+            String name = r.get("name").toString();
+            if (name.startsWith("replay") || name.equals("live_feed") || name.startsWith("target_")
+                    || name.startsWith("redis_") || name.equals("legacy_publish") || name.equals("many_connections")
+                    || name.equals("ceiling_rocksdb_scan")) {
                 System.out.println(r.get("name") + ": " + json(r));
             }
         }
+    }
+
+    private static String micros(Map<String, Object> result, String key) {
+        return result.containsKey(key) ? String.format(Locale.ROOT, "%.1f", (double) result.get(key)) : "-";
     }
 
     private static String ratio(Map<String, Object> result, String key) {
