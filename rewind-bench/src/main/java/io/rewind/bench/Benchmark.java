@@ -232,7 +232,7 @@ public final class Benchmark implements Callable<Integer> {
                         // The same events, read by RocksDB alone: the most a replay of them can be.
                         double scan = record("ceiling_rocksdb_scan", Map.of("column_family", "events"), "per_s",
                                 Ceilings.rocksDbScanPerSecond(workDir.resolve("server-" + fsync), "events"));
-                        for (Map<String, Object> replay : results) {
+                        for (Map<String, Object> replay : List.copyOf(results)) {
                             if (replay.get("name").equals("replay_global_log")) {
                                 Map<String, Object> ratio = result("target_replay_vs_rocksdb_scan", Map.of());
                                 ratio.put("first_pass_ratio", (double) replay.get("first_pass_events_per_s") / scan);

@@ -1,6 +1,6 @@
 package io.rewind.server.replication;
 
-import io.rewind.protocol.v1.ReplicatedAppends;
+import io.rewind.server.replication.log.ReplicatedAppends;
 import io.rewind.server.config.ClusterConfig;
 import io.rewind.server.core.RequestError;
 import io.rewind.server.storage.RocksDbStorage;

@@ -1,13 +1,12 @@
 package io.rewind.server.replication;
 
 import com.google.protobuf.ByteString;
-import io.rewind.protocol.v1.ReplicatedAppends;
+import io.rewind.server.replication.log.ReplicatedAppends;
 import io.rewind.server.core.AppendCommand;
 import io.rewind.server.core.AppendOutcome;
 import io.rewind.server.core.AppendWriter;
 import io.rewind.server.core.ErrorCode;
 import io.rewind.server.core.RequestError;
-import io.rewind.server.transport.ProtoCodec;
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -101,16 +100,11 @@ public final class ReplicatedCommits<T> implements AppendWriter.Replicator<T>, R
             return;
         }
         long number = ++sequence;
-        ReplicatedAppends.Builder entry = ReplicatedAppends.newBuilder()
-                .setProposer(proposerBytes)
-                .setSequence(number)
-                .setCommitTimestampMicros(ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now()));
-        for (AppendCommand command : commands) {
-            entry.addCommands(ProtoCodec.toReplicated(command));
-        }
+        ReplicatedAppends entry = EntryCodec.encode(proposerBytes, number,
+                ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now()), commands);
         waiting.put(number, attachments);
         proposedAt.put(number, System.nanoTime());
-        member.propose(entry.build()).whenComplete((reply, error) -> {
+        member.propose(entry).whenComplete((reply, error) -> {
             Throwable failure = error != null ? error : reply.isSuccess() ? null : reply.getException();
             if (failure != null) {
                 failures.add(new Failure(number, failure));

@@ -1,8 +1,7 @@
 package io.rewind.server.replication;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import io.rewind.protocol.v1.AppendRequest;
-import io.rewind.protocol.v1.ReplicatedAppends;
+import io.rewind.server.replication.log.ReplicatedAppends;
 import io.rewind.server.FatalErrors;
 import io.rewind.server.core.AppendCommand;
 import io.rewind.server.core.AppendDecider;
@@ -10,7 +9,6 @@ import io.rewind.server.core.AppendOutcome;
 import io.rewind.server.storage.RocksDbStorage;
 import io.rewind.server.storage.StorageException;
 import io.rewind.server.storage.StoreBackup;
-import io.rewind.server.transport.ProtoCodec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -124,32 +122,14 @@ final class RewindStateMachine extends BaseStateMachine {
                     + " through their command endpoints"));
         }
         try {
-            decode(request.getMessage().getContent().asReadOnlyByteBuffer());
-        } catch (InvalidProtocolBufferException | RuntimeException e) {
-            log.error("Refused to propose an entry that does not decode: {}", e.toString());
+            EntryCodec.decode(request.getMessage().getContent().asReadOnlyByteBuffer());
+        } catch (EntryCodec.MalformedEntry | RuntimeException e) {
+            log.error("Refused to propose an entry that does not decode: {}", e.getMessage());
             return transaction.setException(new IOException("refused: not a Rewind entry (" + e.getMessage() + ")"));
         }
         return transaction;
     }
 
-    /** An entry's commands, in the order the decider takes them; throws when the entry is not a Rewind entry. */
-    private static Decoded decode(java.nio.ByteBuffer data) throws InvalidProtocolBufferException {
-        ReplicatedAppends appends = ReplicatedAppends.parseFrom(data);
-        List<AppendCommand> commands = new ArrayList<>(appends.getAppendsCount() + appends.getCommandsCount());
-        List<Integer> indexes = new ArrayList<>(appends.getAppendsCount() + appends.getCommandsCount());
-        // Entries written before stream operations existed hold appends only.
-        for (AppendRequest request : appends.getAppendsList()) {
-            indexes.add(commands.size());
-            commands.add(ProtoCodec.toCommand(request));
-        }
-        for (io.rewind.protocol.v1.ReplicatedCommand command : appends.getCommandsList()) {
-            indexes.add(commands.size());
-            commands.add(ProtoCodec.toCommand(command));
-        }
-        return new Decoded(appends, commands, indexes);
-    }
-
-    private record Decoded(ReplicatedAppends entry, List<AppendCommand> commands, List<Integer> indexes) {}
 
     @Override
     public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
@@ -301,10 +281,11 @@ final class RewindStateMachine extends BaseStateMachine {
     @Override
     public CompletableFuture<Message> applyTransaction(TransactionContext transaction) {
         LogEntryProto entry = transaction.getLogEntry();
-        Decoded decoded;
+        EntryCodec.Decoded decoded;
         try {
-            decoded = decode(entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer());
-        } catch (InvalidProtocolBufferException | RuntimeException e) {
+            decoded = EntryCodec.decode(entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer());
+        } catch (EntryCodec.MalformedEntry | RuntimeException e) {
+            // A RuntimeException too: a record's own invariant that an entry breaks is a shape it does not have.
             skipUndecodable(entry, e);
             return CompletableFuture.completedFuture(Message.EMPTY);
         }

@@ -8,7 +8,6 @@ import io.rewind.protocol.v1.ConditionFailed;
 import io.rewind.protocol.v1.DeleteStreamRequest;
 import io.rewind.protocol.v1.EraseEventRequest;
 import io.rewind.protocol.v1.EraseEventResponse;
-import io.rewind.protocol.v1.ReplicatedCommand;
 import io.rewind.protocol.v1.Request;
 import io.rewind.protocol.v1.SetStreamMetadataRequest;
 import io.rewind.protocol.v1.StreamMetadataResponse;
@@ -89,13 +88,6 @@ public final class ProtoCodec {
         return new EventQuery(items);
     }
 
-    private static Query toProto(EventQuery query) {
-        Query.Builder wire = Query.newBuilder();
-        for (EventQuery.Item item : query.items()) {
-            wire.addItems(QueryItem.newBuilder().addAllTypes(item.types()).addAllTags(item.tags()));
-        }
-        return wire.build();
-    }
 
     /** A stream operation request as the writer takes it; throws INVALID_REQUEST naming what is wrong. */
     public static StreamOperation toOperation(Request request) {
@@ -139,40 +131,7 @@ public final class ProtoCodec {
         return new StreamOperation.Erase(id);
     }
 
-    /** The replicated form of a command: an append, ids included, or a stream operation. */
-    public static ReplicatedCommand toReplicated(AppendCommand command) {
-        StreamOperation operation = command.operation();
-        if (operation == null) {
-            return ReplicatedCommand.newBuilder().setAppend(toRequest(command)).build();
-        }
-        ReplicatedCommand.Builder replicated = ReplicatedCommand.newBuilder();
-        if (operation instanceof StreamOperation.Delete delete) {
-            replicated.setDeleteStream(DeleteStreamRequest.newBuilder().setStream(delete.stream())
-                    .setExpectedVersion(toProto(delete.expected())).setTombstone(delete.tombstone()));
-        } else if (operation instanceof StreamOperation.Truncate truncate) {
-            replicated.setTruncateStream(TruncateStreamRequest.newBuilder().setStream(truncate.stream())
-                    .setBeforeVersion(truncate.beforeVersion()));
-        } else if (operation instanceof StreamOperation.SetRetention retention) {
-            replicated.setSetStreamMetadata(SetStreamMetadataRequest.newBuilder().setStream(retention.stream())
-                    .setMaxAgeSeconds(retention.maxAgeMicros() / 1_000_000).setMaxCount(retention.maxCount()));
-        } else {
-            replicated.setEraseEvent(EraseEventRequest.newBuilder()
-                    .setEventId(WireFormat.eventId(((StreamOperation.Erase) operation).eventId())));
-        }
-        return replicated.build();
-    }
 
-    /** A command of a replicated log entry. */
-    public static AppendCommand toCommand(ReplicatedCommand command) {
-        return switch (command.getKindCase()) {
-            case APPEND -> toCommand(command.getAppend());
-            case DELETE_STREAM -> AppendCommand.of(toOperation(command.getDeleteStream()));
-            case TRUNCATE_STREAM -> AppendCommand.of(toOperation(command.getTruncateStream()));
-            case SET_STREAM_METADATA -> AppendCommand.of(toOperation(command.getSetStreamMetadata()));
-            case ERASE_EVENT -> AppendCommand.of(toOperation(command.getEraseEvent()));
-            case KIND_NOT_SET -> throw new IllegalArgumentException("a replicated command without a kind");
-        };
-    }
 
     /** A stream's lifecycle as a reply. */
     static Response toResponse(long requestId, OperationResult result, long firstVisibleVersion) {
@@ -193,36 +152,7 @@ public final class ProtoCodec {
                 .setFirstVisibleVersion(firstVisible).build();
     }
 
-    /** The command as a request, event ids included: what a replicated log entry carries. */
-    public static AppendRequest toRequest(AppendCommand command) {
-        StreamPart first = command.parts().get(0);
-        AppendRequest.Builder request = AppendRequest.newBuilder().setStream(first.stream())
-                .setExpectedVersion(toProto(first.expectedVersion()));
-        for (ProposedEvent event : first.events()) {
-            request.addEvents(toProto(event));
-        }
-        for (StreamPart part : command.parts().subList(1, command.parts().size())) {
-            StreamAppend.Builder more = request.addMoreStreamsBuilder().setStream(part.stream())
-                    .setExpectedVersion(toProto(part.expectedVersion()));
-            for (ProposedEvent event : part.events()) {
-                more.addEvents(toProto(event));
-            }
-        }
-        if (command.condition() != null) {
-            io.rewind.protocol.v1.AppendCondition.Builder condition = io.rewind.protocol.v1.AppendCondition
-                    .newBuilder().setFailIfEventsMatch(toProto(command.condition().failIfEventsMatch()));
-            if (command.condition().after() >= 0) {
-                condition.setAfter(command.condition().after());
-            }
-            request.setCondition(condition);
-        }
-        return request.build();
-    }
 
-    private static NewEvent toProto(ProposedEvent event) {
-        NewEvent wire = WireFormat.newEvent(event.eventId(), event.type(), event.data(), event.metadata());
-        return event.tags().isEmpty() ? wire : wire.toBuilder().addAllTags(event.tags()).build();
-    }
 
     private static ExpectedVersion toExpectedVersion(String stream, io.rewind.protocol.v1.ExpectedVersion expected) {
         return switch (expected.getKindCase()) {

@@ -2,7 +2,7 @@ package io.rewind.server.replication;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.rewind.protocol.v1.ReplicatedAppends;
+import io.rewind.server.replication.log.ReplicatedAppends;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientRequest;
