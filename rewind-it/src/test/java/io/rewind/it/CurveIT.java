@@ -555,7 +555,10 @@ class CurveIT {
                 server.legacyStreamEndpoint());
     }
 
-    /** Whether a new client with this key is refused at the handshake. */
+    /**
+     * Whether a new client with this key is refused at the handshake. One whose handshake came just before a reload
+     * removed the key, and whose request just after, is denied instead: not refused at the handshake yet.
+     */
     private boolean refused(CurveKeys.Pair key) {
         try (RewindClient client = RewindClient.builder().commandEndpoint(server.commandEndpoint())
                 .requestTimeout(TIMEOUT).curveServerKeyFile(serverKeys.publicFile()).curveKeyPairFile(key.secretFile())
@@ -564,6 +567,9 @@ class CurveIT {
             return false;
         } catch (AuthenticationException e) {
             return true;
+        } catch (PermissionDeniedException e) {
+            assertThat(e).hasMessageContaining("no longer in the authorized keys");
+            return false;
         }
     }
 
