@@ -312,6 +312,47 @@ class StoreFaultsIT {
     }
 
     /**
+     * A write-ahead log larger than what is free once space returns: a reopen that first flushed the log into a new
+     * table file (RocksDB's default) needed as much space again as the log and failed every second, for good; so did
+     * a restart. Recovery must not need more than a little free space.
+     */
+    @Test
+    void aStoreWhoseLogOutgrewTheFreeSpaceRecoversOnceALittleIsFree() throws Exception {
+        try (Tmpfs disk = Tmpfs.mountOrSkip(tmp.resolve("disk"), 64)) {
+            Path data = disk.path().resolve("data");
+            List<UUID> acknowledged = new ArrayList<>();
+            List<UUID> sent = new ArrayList<>();
+            try (ServerProcess server = ServerProcess.start("small-disk", data, "rocksdb", "--min-free-space", "0");
+                    RewindClient client = client(server)) {
+                // About 34 MiB of events: they stay in the memtables and the write-ahead log.
+                acknowledged.addAll(appendEvents(client, "s", 30_000, 1_000, sent));
+                Path filler = disk.fill(1L << 20);
+                awaitRefusal(() -> acknowledged.addAll(appendEvents(client, "s", 100, 4096, sent)),
+                        RewindException.class);
+                Files.delete(filler);
+                assertThat(disk.free()).as("less free than the log holds").isLessThan(34L << 20);
+
+                awaitSuccess(() -> acknowledged.addAll(appendEvents(client, "s", 100, 500, sent)));
+                assertHoldsEveryAcknowledged(client.readStream("s").map(RecordedEvent::eventId).toList(), acknowledged,
+                        sent);
+                assertThat(server.stop()).isZero();
+                server.restart();
+                try (RewindClient reader = client(server)) {
+                    assertHoldsEveryAcknowledged(reader.readStream("s").map(RecordedEvent::eventId).toList(),
+                            acknowledged, sent);
+                    acknowledged.addAll(appendEvents(reader, "s", 100, 500, sent));
+                }
+            }
+            // A reserve larger than the whole disk could never be free: the start says so.
+            try (ServerProcess tooLarge = ServerProcess.start("reserve-too-large", disk.path().resolve("other"),
+                    "rocksdb", "--min-free-space", "1GiB")) {
+                tooLarge.awaitOutput("less than the reserve of 1024.0 MiB (--min-free-space): every append will be"
+                        + " refused", Duration.ofSeconds(10));
+            }
+        }
+    }
+
+    /**
      * The stream holds every acknowledged event, in order. A write that failed may still have reached
      * the write-ahead log, and the reopen that recovers from the failure then replays it: such
      * unacknowledged events may stand beside them, never anything that was not sent.

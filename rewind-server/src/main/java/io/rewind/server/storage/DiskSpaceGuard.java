@@ -30,6 +30,26 @@ final class DiskSpaceGuard {
         this.minFreeBytes = minFreeBytes;
     }
 
+    /**
+     * Says at start, in one line, when the disk is too small for the reserve ever to be free: every append would be
+     * refused, and the refusals alone would not say that no deleting of files can help.
+     */
+    void warnIfDiskSmallerThanReserve() {
+        if (minFreeBytes <= 0) {
+            return;
+        }
+        try {
+            long total = Files.getFileStore(directory).getTotalSpace();
+            if (total < minFreeBytes) {
+                log.warn("The disk of data directory {} holds {} in all, less than the reserve of {}"
+                        + " (--min-free-space): every append will be refused. Lower --min-free-space (0 turns it"
+                        + " off) or use a larger disk", directory, mib(total), mib(minFreeBytes));
+            }
+        } catch (IOException e) {
+            log.warn("Cannot tell the size of the disk under {}: {}", directory, e.toString());
+        }
+    }
+
     /** Why appends must be refused now, or null when there is room. */
     String problem() {
         if (minFreeBytes <= 0) {

@@ -211,7 +211,12 @@ public final class RocksDbStorage implements EventStorage {
                 .setBgerrorResumeRetryInterval(1_000_000)
                 // Bounds the write-ahead log, which a restart must replay into new table files: without
                 // this, column families that rarely fill a memtable keep gigabytes of log alive.
-                .setMaxTotalWalSize(MAX_WAL_BYTES));
+                .setMaxTotalWalSize(MAX_WAL_BYTES)
+                // An open replays the write-ahead log into the memtables and, by default, flushes them into new
+                // table files first: as much free space again as the log holds. On a disk that filled up, a reopen
+                // after the failed write (and a restart) then failed for good once the log outgrew what was free.
+                // The log stays until a flush makes it obsolete, as it does while the server runs.
+                .setAvoidFlushDuringRecovery(true));
         descriptors = List.of(
                 new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, lookupOptions),
                 new ColumnFamilyDescriptor(bytes("events"), eventOptions),
@@ -245,6 +250,7 @@ public final class RocksDbStorage implements EventStorage {
             storage.close();
             throw e;
         }
+        storage.disk.warnIfDiskSmallerThanReserve();
         return storage;
     }
 
@@ -1507,11 +1513,18 @@ public final class RocksDbStorage implements EventStorage {
                 db = null;
             }
             if (db != null) {
-                try (FlushOptions flush = new FlushOptions().setWaitForFlush(true)) {
-                    db.rocks().flush(flush, db.handles());
-                } catch (RocksDBException e) {
-                    log.warn("Could not flush the store in {} at close; the next start replays its log: {}",
-                            directory, e.getMessage());
+                String noRoom = roomToFlush();
+                if (noRoom != null) {
+                    // A flush that meets a full disk is retried by RocksDB without end: the stop would hang.
+                    log.warn("Not flushing the store in {} at close: {}; the next start replays its write-ahead log"
+                            + " (nothing is lost)", directory, noRoom);
+                } else {
+                    try (FlushOptions flush = new FlushOptions().setWaitForFlush(true)) {
+                        db.rocks().flush(flush, db.handles());
+                    } catch (RocksDBException e) {
+                        log.warn("Could not flush the store in {} at close; the next start replays its log: {}",
+                                directory, e.getMessage());
+                    }
                 }
                 try {
                     db.rocks().syncWal();
@@ -1526,6 +1539,24 @@ public final class RocksDbStorage implements EventStorage {
             lock.writeLock().unlock();
             closeResources();
         }
+    }
+
+    /**
+     * Why the memtables cannot be flushed now (the disk has less room than they hold, with a margin), or null. A
+     * store that met a full disk keeps its log instead: recovery replays it without flushing.
+     */
+    private String roomToFlush() {
+        long memtables;
+        try {
+            memtables = db.rocks().getAggregatedLongProperty("rocksdb.cur-size-all-mem-tables");
+        } catch (RocksDBException e) {
+            return null;
+        }
+        long usable = directory.toFile().getUsableSpace();
+        long needed = memtables + memtables / 2 + (4L << 20);
+        return writeFailure == null && usable >= needed ? null : (usable >> 20) + " MiB free, and the memtables hold "
+                + (memtables >> 20) + " MiB" + (writeFailure == null ? "" : " (the last write failed: "
+                + writeFailure.getMessage() + ")");
     }
 
     private void closeResources() {
