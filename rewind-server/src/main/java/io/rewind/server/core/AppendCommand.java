@@ -43,6 +43,22 @@ public record AppendCommand(List<StreamPart> parts, AppendCondition condition, S
         return count;
     }
 
+    /**
+     * Bytes the events take in the store beyond their fixed fields: each event's {@link ProposedEvent#sizeInBytes}
+     * and its stream's name in UTF-8. What a group's size bound and the storage's room are counted in, the same
+     * way everywhere.
+     */
+    public long payloadBytes() {
+        long bytes = 0;
+        for (StreamPart part : parts) {
+            long name = com.google.common.base.Utf8.encodedLength(part.stream());
+            for (ProposedEvent event : part.events()) {
+                bytes += name + event.sizeInBytes();
+            }
+        }
+        return bytes;
+    }
+
     /** For messages: "stream 'a'", or "streams 'a', 'b'". */
     public String describeStreams() {
         if (operation != null) {

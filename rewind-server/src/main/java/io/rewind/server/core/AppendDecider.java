@@ -199,7 +199,7 @@ public final class AppendDecider {
                 return AppendOutcome.success(attachment, duplicate, List.of());
             }
             Map<String, Long> partHeads = new HashMap<>();
-            long payload = 0;
+            long payload = command.payloadBytes();
             for (StreamPart part : command.parts()) {
                 if (stateOf(part.stream()).tombstoned()) {
                     throw tombstoned(part.stream(), "append to it");
@@ -210,9 +210,6 @@ public final class AppendDecider {
                             .asException();
                 }
                 partHeads.put(part.stream(), head);
-                for (ProposedEvent event : part.events()) {
-                    payload += part.stream().length() + event.sizeInBytes();
-                }
             }
             if (command.condition() != null) {
                 long matching = firstMatch(command.condition());

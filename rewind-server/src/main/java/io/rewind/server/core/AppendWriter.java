@@ -180,7 +180,7 @@ public final class AppendWriter<T> implements AutoCloseable {
         List<T> attachments = new ArrayList<>(queue.size());
         int handled = 0;
         Submission<T> next = queue.poll();
-        long nextBytes = boundedInBytes && next != null ? payloadBytes(next.command()) : 0;
+        long nextBytes = boundedInBytes && next != null ? next.command().payloadBytes() : 0;
         while (next != null) {
             int events = 0;
             long bytes = 0;
@@ -191,7 +191,7 @@ public final class AppendWriter<T> implements AutoCloseable {
                 events += next.command().eventCount();
                 bytes += nextBytes;
                 next = queue.poll();
-                nextBytes = boundedInBytes && next != null ? payloadBytes(next.command()) : 0;
+                nextBytes = boundedInBytes && next != null ? next.command().payloadBytes() : 0;
             } while (next != null && events < maxGroupEvents && bytes + nextBytes <= maxBytes);
             if (replicator != null) {
                 replicator.propose(withIds(commands), List.copyOf(attachments));
@@ -209,16 +209,6 @@ public final class AppendWriter<T> implements AutoCloseable {
             logStatistics();
         }
         return handled;
-    }
-
-    private static long payloadBytes(AppendCommand command) {
-        long bytes = 0;
-        for (StreamPart part : command.parts()) {
-            for (ProposedEvent event : part.events()) {
-                bytes += event.sizeInBytes() + part.stream().length();
-            }
-        }
-        return bytes;
     }
 
     /** The commands with an id on every event: those sent without get a random one now. */

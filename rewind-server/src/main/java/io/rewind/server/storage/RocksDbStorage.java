@@ -121,43 +121,64 @@ public final class RocksDbStorage implements EventStorage {
     private boolean readOnly;
     private String lastReopenProblem;
 
-    /** One open RocksDB instance and its column families. */
-    record Db(RocksDB rocks, List<ColumnFamilyHandle> handles) {
+    /**
+     * One open RocksDB instance and its column families, found by name (a read-only open of an earlier store has
+     * only some of them).
+     */
+    record Db(RocksDB rocks, List<ColumnFamilyHandle> handles, Map<String, ColumnFamilyHandle> byName) {
+        static Db of(RocksDB rocks, List<ColumnFamilyDescriptor> descriptors, List<ColumnFamilyHandle> handles) {
+            Map<String, ColumnFamilyHandle> byName = new java.util.HashMap<>();
+            for (int i = 0; i < descriptors.size(); i++) {
+                byName.put(new String(descriptors.get(i).getName(), java.nio.charset.StandardCharsets.UTF_8),
+                        handles.get(i));
+            }
+            return new Db(rocks, handles, Map.copyOf(byName));
+        }
+
+        private ColumnFamilyHandle family(String name) {
+            ColumnFamilyHandle handle = byName.get(name);
+            if (handle == null) {
+                throw new IllegalStateException("the store has no column family '" + name + "'");
+            }
+            return handle;
+        }
+
         ColumnFamilyHandle meta() {
-            return handles.get(0);
+            return family("default");
         }
 
         ColumnFamilyHandle events() {
-            return handles.get(1);
+            return family("events");
         }
 
         ColumnFamilyHandle streams() {
-            return handles.get(2);
+            return family("streams");
         }
 
         ColumnFamilyHandle heads() {
-            return handles.get(3);
+            return family("heads");
         }
 
         ColumnFamilyHandle ids() {
-            return handles.get(4);
+            return family("ids");
         }
 
         ColumnFamilyHandle tags() {
-            return handles.get(5);
+            return family("tags");
         }
 
         ColumnFamilyHandle types() {
-            return handles.get(6);
+            return family("types");
         }
 
+        /** Whether the tag and type index families exist (a store of an earlier Rewind opened read-only may lack them). */
         boolean hasIndexes() {
-            return handles.size() > 6;
+            return byName.containsKey("tags") && byName.containsKey("types");
         }
 
         /** Null on a store of an earlier Rewind opened read-only, which has no such family yet. */
         ColumnFamilyHandle lifecycle() {
-            return handles.size() > 7 ? handles.get(7) : null;
+            return byName.get("lifecycle");
         }
 
         void close() {
@@ -279,8 +300,8 @@ public final class RocksDbStorage implements EventStorage {
             }
             List<ColumnFamilyDescriptor> present = storage.descriptors.stream()
                     .filter(d -> existing.stream().anyMatch(name -> Arrays.equals(name, d.getName()))).toList();
-            storage.db = new Db(RocksDB.openReadOnly(storage.dbOptions, directory.toString(), present, handles),
-                    handles);
+            storage.db = Db.of(RocksDB.openReadOnly(storage.dbOptions, directory.toString(), present, handles),
+                    present, handles);
             // The checker names a damaged newest event itself, with everything else it finds.
             storage.recover(false);
         } catch (RocksDBException e) {
@@ -429,7 +450,7 @@ public final class RocksDbStorage implements EventStorage {
                 (System.nanoTime() - started) / 1_000_000_000), OPEN_PROGRESS_SECONDS, OPEN_PROGRESS_SECONDS,
                 TimeUnit.SECONDS);
         try {
-            return new Db(RocksDB.open(dbOptions, directory.toString(), descriptors, handles), handles);
+            return Db.of(RocksDB.open(dbOptions, directory.toString(), descriptors, handles), descriptors, handles);
         } catch (RocksDBException e) {
             String message = String.valueOf(e.getMessage());
             if (message.toLowerCase(Locale.ROOT).contains("lock")) {
