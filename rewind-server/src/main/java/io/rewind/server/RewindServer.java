@@ -11,7 +11,7 @@ import io.rewind.server.storage.EventStorage;
 import io.rewind.server.storage.InMemoryStorage;
 import io.rewind.server.storage.RocksDbStorage;
 import io.rewind.server.replication.RaftReplication;
-import io.rewind.server.transport.ClusterView;
+import io.rewind.server.replication.ClusterView;
 import io.rewind.server.transport.ZeroMqServer;
 import java.util.ArrayList;
 import java.util.List;

@@ -10,7 +10,7 @@ import io.prometheus.metrics.model.snapshots.Unit;
 import io.rewind.server.core.ErrorCode;
 import io.rewind.server.storage.EventStorage;
 import io.rewind.server.storage.RocksDbStorage;
-import io.rewind.server.transport.ClusterView;
+import io.rewind.server.replication.ClusterView;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.Locale;

@@ -5,7 +5,6 @@ import io.rewind.server.config.ClusterConfig;
 import io.rewind.server.core.RequestError;
 import io.rewind.server.storage.RocksDbStorage;
 import io.rewind.server.storage.StorageException;
-import io.rewind.server.transport.ClusterView;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

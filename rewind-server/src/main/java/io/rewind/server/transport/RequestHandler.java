@@ -1,6 +1,7 @@
 package io.rewind.server.transport;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.rewind.server.replication.ClusterView;
 import io.rewind.protocol.v1.ClusterMember;
 import io.rewind.protocol.v1.ReadRequest;
 import io.rewind.protocol.v1.ReadResponse;

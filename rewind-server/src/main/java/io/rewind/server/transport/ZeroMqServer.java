@@ -1,5 +1,6 @@
 package io.rewind.server.transport;
 
+import io.rewind.server.replication.ClusterView;
 import io.rewind.server.FatalErrors;
 import io.rewind.server.config.ServerConfig;
 import io.rewind.server.core.AppendOutcome;

@@ -1,4 +1,4 @@
-package io.rewind.server.transport;
+package io.rewind.server.replication;
 
 import io.rewind.server.config.ClusterConfig;
 import java.util.List;
