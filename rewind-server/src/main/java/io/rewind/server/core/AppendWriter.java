@@ -1,8 +1,6 @@
 package io.rewind.server.core;
 
 import io.rewind.server.storage.EventStorage;
-import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -249,7 +247,8 @@ public final class AppendWriter<T> implements AutoCloseable {
 
     /** Decides and writes one group, then hands its outcomes to the sink. */
     private void commit(List<AppendCommand> commands, List<T> attachments) {
-        long commitMicros = ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now());
+        // The one clock of commit times, here and in a replicated group's proposals (the decider keeps them rising).
+        long commitMicros = io.rewind.server.storage.Visibility.nowMicros();
         AppendDecider.Decision<T> decision = decider.decide(commands, attachments, commitMicros, true);
         List<AppendOutcome<T>> outcomes = decision.outcomes();
         long writeStart = System.nanoTime();

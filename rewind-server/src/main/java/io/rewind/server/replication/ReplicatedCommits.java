@@ -7,9 +7,8 @@ import io.rewind.server.core.AppendOutcome;
 import io.rewind.server.core.AppendWriter;
 import io.rewind.server.core.ErrorCode;
 import io.rewind.server.core.RequestError;
+import io.rewind.server.storage.Visibility;
 import java.security.SecureRandom;
-import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -100,8 +99,7 @@ public final class ReplicatedCommits<T> implements AppendWriter.Replicator<T>, R
             return;
         }
         long number = ++sequence;
-        ReplicatedAppends entry = EntryCodec.encode(proposerBytes, number,
-                ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now()), commands);
+        ReplicatedAppends entry = EntryCodec.encode(proposerBytes, number, Visibility.nowMicros(), commands);
         waiting.put(number, attachments);
         proposedAt.put(number, System.nanoTime());
         member.propose(entry).whenComplete((reply, error) -> {
