@@ -21,6 +21,8 @@ import picocli.CommandLine.Spec;
         description = {"Follow a stream, the streams of a prefix, or the global log through a gap-free"
                 + " subscription, printing each event as 'read' does, until Ctrl-C (or --count events)."})
 final class TailCommand implements Callable<Integer> {
+    /** The global log's name in KurrentDB. */
+    private static final String ALL = "$all";
     @ParentCommand
     RewindCli root;
 
@@ -31,13 +33,14 @@ final class TailCommand implements Callable<Integer> {
     Target target;
 
     static final class Target {
-        @Parameters(paramLabel = "STREAM", description = "The stream to follow.")
+        @Parameters(paramLabel = "STREAM", description = "The stream to follow ('$all', as KurrentDB names it, follows the"
+                + " global log, as --all does).")
         String stream;
 
         @Option(names = "--prefix", paramLabel = "PREFIX", description = "Follow every stream whose name starts so.")
         String prefix;
 
-        @Option(names = "--all", description = "Follow the global log.")
+        @Option(names = "--all", description = "Follow the global log (every stream, in commit order).")
         boolean all;
     }
 
@@ -67,6 +70,12 @@ final class TailCommand implements Callable<Integer> {
                 }
             }
         };
+        if (ALL.equals(target.stream)) {
+            // What a KurrentDB user types: read as --all, said once (a stream of that name is read with 'read').
+            spec.commandLine().getErr().println("Following the global log ('$all' is read as --all)");
+            target.all = true;
+            target.stream = null;
+        }
         SubscriptionTarget what = target.all ? SubscriptionTarget.all()
                 : target.prefix != null ? SubscriptionTarget.prefix(target.prefix)
                         : SubscriptionTarget.stream(target.stream);
@@ -77,6 +86,10 @@ final class TailCommand implements Callable<Integer> {
                 Subscription subscription = client.subscribe(what, start, new io.rewind.client.SubscriptionListener() {
                     @Override
                     public void onEvent(Subscription s, io.rewind.client.RecordedEvent event) {
+                        // The subscription may deliver more before it is closed: --count events, not one more.
+                        if (count != null && printed.get() >= count) {
+                            return;
+                        }
                         out.println(format.format(event));
                         out.flush();
                         if (count != null && printed.incrementAndGet() >= count) {

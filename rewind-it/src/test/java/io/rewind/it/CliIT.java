@@ -194,6 +194,18 @@ class CliIT {
         long first = Long.parseLong(json(lines.get(0)).get("global_position"));
         assertThat(Long.parseLong(json(lines.get(1)).get("global_position"))).isEqualTo(first + 1);
 
+        // History longer than --count: exactly --count lines, then the end (it printed all of them).
+        for (int i = 0; i < 5; i++) {
+            assertThat(run("", at("append", "cli-tail-count", "--data", "event " + i)).status()).isZero();
+        }
+        Run three = run("", at("tail", "--all", "--from", "start", "--count", "3"));
+        assertThat(three.status()).isZero();
+        assertThat(three.out().lines().toList()).hasSize(3);
+        Run kurrent = run("", at("tail", "$all", "--from", "start", "--count", "2"));
+        assertThat(kurrent.status()).isZero();
+        assertThat(kurrent.err()).contains("Following the global log ('$all' is read as --all)");
+        assertThat(kurrent.out().lines().toList()).hasSize(2);
+
         Process endless = start(at("tail", "--all", "--from", "start"));
         BufferedReader endlessOut = new BufferedReader(new InputStreamReader(endless.getInputStream(),
                 StandardCharsets.UTF_8));
