@@ -122,14 +122,14 @@ final class RewindStateMachine extends BaseStateMachine {
                     + " through their command endpoints"));
         }
         try {
-            EntryCodec.decode(request.getMessage().getContent().asReadOnlyByteBuffer());
+            // Kept with the transaction: on this member, applying the entry takes it instead of decoding it again.
+            return transaction.setStateMachineContext(
+                    EntryCodec.decode(request.getMessage().getContent().asReadOnlyByteBuffer()));
         } catch (EntryCodec.MalformedEntry | RuntimeException e) {
             log.error("Refused to propose an entry that does not decode: {}", e.getMessage());
             return transaction.setException(new IOException("refused: not a Rewind entry (" + e.getMessage() + ")"));
         }
-        return transaction;
     }
-
 
     @Override
     public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
@@ -283,7 +283,10 @@ final class RewindStateMachine extends BaseStateMachine {
         LogEntryProto entry = transaction.getLogEntry();
         EntryCodec.Decoded decoded;
         try {
-            decoded = EntryCodec.decode(entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer());
+            // The proposing leader decoded it before it entered the log; every other member (and the leader after a
+            // restart) decodes the log's bytes.
+            decoded = transaction.getStateMachineContext() instanceof EntryCodec.Decoded proposed ? proposed
+                    : EntryCodec.decode(entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer());
         } catch (EntryCodec.MalformedEntry | RuntimeException e) {
             // A RuntimeException too: a record's own invariant that an entry breaks is a shape it does not have.
             skipUndecodable(entry, e);
