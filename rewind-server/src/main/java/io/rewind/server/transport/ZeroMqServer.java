@@ -114,7 +114,13 @@ public final class ZeroMqServer implements AutoCloseable {
                     public void run() {
                         if (feedRevoked) {
                             feedRevoked = false;
-                            feed.cutConnections();
+                            try {
+                                feed.cutConnections();
+                            } catch (RuntimeException e) {
+                                // Unbound and not bound again within 2 s: another process took the port. Serving
+                                // on without a feed would leave every subscriber waiting for nothing.
+                                FatalErrors.halt("cannot cut the live feed's connections: " + e.getMessage(), e);
+                            }
                             log.info("A key lost the live feed: every feed connection was cut, and only keys that may"
                                     + " still read it get back in");
                         }
@@ -182,20 +188,12 @@ public final class ZeroMqServer implements AutoCloseable {
                 continue;
             }
             if (to.legacy()) {
-                RequestError error = outcome.error();
-                if (error != null && error.reveals() != null && !access.canRead(to.key(), error.reveals().stream())) {
-                    error = error.withheld();
-                }
                 legacyReplies.add(new DeferredReply(to.envelope(), outcome.succeeded() ? PUBLISHED
-                        : LegacyHandler.error(error.message())[0]));
+                        : LegacyHandler.error(errorFor(to, outcome.error()).message())[0]));
             } else {
                 Response response;
                 if (!outcome.succeeded()) {
-                    RequestError error = outcome.error();
-                    if (error.reveals() != null && !access.canRead(to.key(), error.reveals().stream())) {
-                        error = error.withheld();
-                    }
-                    response = ProtoCodec.toResponse(to.requestId(), error);
+                    response = ProtoCodec.toResponse(to.requestId(), errorFor(to, outcome.error()));
                 } else if (outcome.operation() != null) {
                     response = ProtoCodec.toResponse(to.requestId(), outcome.operation(),
                             Visibility.firstVisibleVersion(storage, outcome.operation().stream(), Visibility.nowMicros()));
@@ -211,6 +209,11 @@ public final class ZeroMqServer implements AutoCloseable {
         if (!legacyReplies.isEmpty()) {
             legacy.sendLater(legacyReplies);
         }
+    }
+
+    /** The error as this client may be told it: without what it tells of a stream the client's key may not read. */
+    private RequestError errorFor(ReplyTo to, RequestError error) {
+        return error.reveals() != null && !access.canRead(to.key(), error.reveals().stream()) ? error.withheld() : error;
     }
 
     /** What each key may do: its reload state is part of readiness. */
