@@ -32,7 +32,10 @@ public final class AccessControl implements AutoCloseable {
     private final ScheduledExecutorService reloader;
     private volatile AuthorizedKeys keys;
     private byte[] lastContent;
+    /** Why the file's content, as last read, does not parse; null when it does. */
     private volatile String error;
+    /** Why the file could not be read at the last look; null when it could. */
+    private volatile String readError;
     private volatile Runnable feedRevoked;
     private volatile Runnable onFailure = () -> {};
 
@@ -85,13 +88,17 @@ public final class AccessControl implements AutoCloseable {
         try {
             content = read(file);
         } catch (IllegalArgumentException e) {
-            if (error == null || !error.equals(e.getMessage())) {
+            if (readError == null || !readError.equals(e.getMessage())) {
                 log.error("Authorized keys not changed, the previous {} keys stay in force: {}", keys.size(),
                         e.getMessage());
-                error = e.getMessage();
+                readError = e.getMessage();
                 onFailure.run();
             }
             return;
+        }
+        if (readError != null) {
+            log.info("The authorized keys file {} can be read again", file);
+            readError = null;
         }
         if (Arrays.equals(content, lastContent)) {
             return;
@@ -152,9 +159,10 @@ public final class AccessControl implements AutoCloseable {
         this.onFailure = action;
     }
 
-    /** Why the file is in error now (it did not parse or could not be read at the last look), or null. */
+    /** Why the file is in error now (it could not be read at the last look, or what it holds does not parse), or null. */
     public String reloadError() {
-        return error;
+        String unreadable = readError;
+        return unreadable != null ? unreadable : error;
     }
 
     /** Whether CURVE and permissions are on. */

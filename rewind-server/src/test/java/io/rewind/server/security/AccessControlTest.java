@@ -93,6 +93,21 @@ class AccessControlTest {
     }
 
     @Test
+    void aFileThatCannotBeReadIsAnErrorUntilItCanAgain() throws Exception {
+        try (AccessControl access = watch("ops " + admin + " read=* admin")) {
+            Path file = tmp.resolve("authorized_keys");
+            Path aside = tmp.resolve("aside");
+            Files.move(file, aside);
+            access.reloadIfChanged();
+            assertThat(access.reloadError()).contains("cannot read the authorized keys file");
+            assertThat(access.grant(admin)).as("the list as it was").isNotNull();
+            Files.move(aside, file);
+            access.reloadIfChanged();
+            assertThat(access.reloadError()).as("the same content, readable again").isNull();
+        }
+    }
+
+    @Test
     void serverCountsAreForReadAllOrAdmin() throws Exception {
         String writer = new ZCert().getPublicKeyAsZ85();
         try (AccessControl access = watch("ops " + admin + " admin", "reader " + orders + " read=*",
