@@ -87,15 +87,35 @@ public final class ServerGroup implements AutoCloseable {
     }
 
     /**
-     * Distinct free ports: all are held open until the last is found, since a port closed at once may be
-     * handed out again by the next request (two members once got the same command port).
+     * Distinct free ports, below the range the OS hands out for ports bound to 0 and for outgoing connections
+     * (read from {@code /proc/sys/net/ipv4/ip_local_port_range}): between the moment a port is picked and the
+     * moment its member binds it, a member's own {@code tcp://127.0.0.1:*} endpoints or any connection could
+     * otherwise take it (a Raft port once failed with "Address already in use"). All are held open until the last
+     * is found, since a port closed at once may be handed out again (two members once got the same command port).
+     * Where the range is unknown, ports are picked the ordinary way.
      */
     private static List<Integer> freePorts(int count) {
+        int below = ephemeralRangeStart();
         List<ServerSocket> held = new ArrayList<>();
         try {
             List<Integer> ports = new ArrayList<>();
-            for (int i = 0; i < count; i++) {
-                ServerSocket socket = new ServerSocket(0);
+            java.util.Random random = new java.util.Random();
+            int attempts = 0;
+            while (ports.size() < count) {
+                ServerSocket socket;
+                if (below > 11_000 && attempts++ < 1_000) {
+                    int port = 10_000 + random.nextInt(below - 10_000);
+                    if (ports.contains(port)) {
+                        continue;
+                    }
+                    try {
+                        socket = new ServerSocket(port, 50, java.net.InetAddress.getLoopbackAddress());
+                    } catch (IOException taken) {
+                        continue;
+                    }
+                } else {
+                    socket = new ServerSocket(0);
+                }
                 held.add(socket);
                 ports.add(socket.getLocalPort());
             }
@@ -110,6 +130,18 @@ public final class ServerGroup implements AutoCloseable {
                     // Closing a listening socket that was never used does not fail in a way that matters here.
                 }
             }
+        }
+    }
+
+    /** The first port of the OS's ephemeral range, or 0 when it cannot be read. */
+    private static int ephemeralRangeStart() {
+        // Read line by line: JDK 17's Files.readString stops after the first byte of this procfs file, which
+        // reports a size of 0 ("3" for "32768\t60999").
+        try (java.io.BufferedReader reader = java.nio.file.Files.newBufferedReader(
+                Path.of("/proc/sys/net/ipv4/ip_local_port_range"))) {
+            return Integer.parseInt(reader.readLine().trim().split("\\s+")[0]);
+        } catch (IOException | RuntimeException e) {
+            return 0;
         }
     }
 
