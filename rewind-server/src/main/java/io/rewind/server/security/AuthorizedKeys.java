@@ -48,17 +48,38 @@ public final class AuthorizedKeys {
             return writeStreams.contains(stream) || matches(writePrefixes, stream);
         }
 
-        /** Whether this grant allows nothing that {@code other} does not: every permission is covered by one of its. */
-        boolean within(Grant other) {
-            return (!admin || other.admin)
-                    && readPrefixes.stream().allMatch(p -> covered(other.readPrefixes, p))
-                    && writePrefixes.stream().allMatch(p -> covered(other.writePrefixes, p))
-                    && readStreams.stream().allMatch(other::canRead)
-                    && writeStreams.stream().allMatch(other::canWrite);
+        /**
+         * What both grants allow, and nothing else: a stream this grant and {@code other} may both read (or write),
+         * admin only if both are. Prefixes intersect as prefixes do: of two where one starts with the other, the
+         * longer; an exact name stays if the other grant allows it.
+         */
+        Grant intersect(Grant other) {
+            return new Grant(name, publicKey, common(readPrefixes, other.readPrefixes),
+                    common(writePrefixes, other.writePrefixes), admin && other.admin,
+                    commonStreams(readStreams, other::canRead, other.readStreams, this::canRead),
+                    commonStreams(writeStreams, other::canWrite, other.writeStreams, this::canWrite));
         }
 
-        private static boolean covered(List<String> prefixes, String prefix) {
-            return prefixes.contains("*") || !prefix.equals("*") && matches(prefixes, prefix);
+        private static List<String> common(List<String> a, List<String> b) {
+            java.util.Set<String> both = new java.util.LinkedHashSet<>();
+            for (String x : a) {
+                for (String y : b) {
+                    if (x.equals("*") || !y.equals("*") && y.startsWith(x)) {
+                        both.add(y);
+                    } else if (y.equals("*") || x.startsWith(y)) {
+                        both.add(x);
+                    }
+                }
+            }
+            return List.copyOf(both);
+        }
+
+        private static List<String> commonStreams(List<String> mine, java.util.function.Predicate<String> theyAllow,
+                List<String> theirs, java.util.function.Predicate<String> iAllow) {
+            java.util.Set<String> both = new java.util.LinkedHashSet<>();
+            mine.stream().filter(theyAllow).forEach(both::add);
+            theirs.stream().filter(iAllow).forEach(both::add);
+            return List.copyOf(both);
         }
 
         /** Whether the key may read every stream: the global log and the live feeds are only for such keys. */
@@ -145,8 +166,8 @@ public final class AuthorizedKeys {
 
     /**
      * What stays in force when an edit of the file does not parse: a key stays only if a line that parses still
-     * lists it, with the narrower of its old and its new permissions (the old ones when the new grant more); every
-     * other key is revoked at once. So a revocation is never held back by a typo on another line, and a typo grants
+     * lists it, with what both its old and its new permissions allow ({@link Grant#intersect}); every other key is
+     * revoked at once. So a revocation is never held back by a typo on another line, and a typo grants
      * nothing.
      */
     AuthorizedKeys restrictTo(List<String> brokenLines) {
@@ -155,7 +176,7 @@ public final class AuthorizedKeys {
         for (Grant old : byKey.values()) {
             Grant edited = parseable.get(old.publicKey());
             if (edited != null) {
-                kept.put(old.publicKey(), edited.within(old) ? edited : old);
+                kept.put(old.publicKey(), edited.intersect(old));
             }
         }
         return new AuthorizedKeys(file, Map.copyOf(kept));

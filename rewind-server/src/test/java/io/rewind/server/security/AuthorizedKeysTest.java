@@ -69,6 +69,26 @@ class AuthorizedKeysTest {
                 "already listed on line 1");
     }
 
+    @Test
+    void twoGrantsIntersectAsTheirStreamsDo() {
+        String key = new org.zeromq.ZCert().getPublicKeyAsZ85();
+        AuthorizedKeys.Grant old = AuthorizedKeys.parse(Path.of("keys"), List.of("k " + key
+                + " read=orders-,invoices- write=* read-stream=audit admin")).forKey(key);
+        AuthorizedKeys.Grant edited = AuthorizedKeys.parse(Path.of("keys"), List.of("k " + key
+                + " read=orders-eu-,refunds- write=orders- read-stream=audit,secret")).forKey(key);
+        AuthorizedKeys.Grant both = edited.intersect(old);
+        assertThat(both.canRead("orders-eu-1")).isTrue();
+        assertThat(both.canRead("orders-us-1")).as("removed by the edit").isFalse();
+        assertThat(both.canRead("refunds-1")).as("added by the edit").isFalse();
+        assertThat(both.canRead("invoices-1")).isFalse();
+        assertThat(both.canWrite("orders-1")).isTrue();
+        assertThat(both.canWrite("invoices-1")).isFalse();
+        assertThat(both.canRead("audit")).isTrue();
+        assertThat(both.canRead("secret")).isFalse();
+        assertThat(both.admin()).isFalse();
+        assertThat(old.intersect(old).describe()).isEqualTo(old.describe());
+    }
+
     private static void assertRejected(List<String> lines, String... mentions) {
         assertThatThrownBy(() -> AuthorizedKeys.parse(FILE, lines)).isInstanceOf(IllegalArgumentException.class)
                 .message().contains(FILE.toString()).contains(mentions);
