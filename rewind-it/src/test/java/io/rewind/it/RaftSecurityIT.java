@@ -9,6 +9,7 @@ import io.rewind.client.RecordedEvent;
 import io.rewind.client.RewindClient;
 import io.rewind.server.security.RaftTls;
 import io.rewind.testkit.ServerGroup;
+import io.rewind.testkit.ServerProcess;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -97,6 +98,45 @@ class RaftSecurityIT {
                 assertThatThrownBy(() -> attacker.io().send(Message.valueOf(ByteString.copyFromUtf8("x"))))
                         .as(key == null ? "plain text" : "another group's key").isInstanceOf(Exception.class);
             }
+        }
+    }
+
+    /**
+     * A server of another group (its own key material) that names the members' Raft addresses and claims a
+     * member's id: the members refuse its handshakes, it never learns a leader, and the group goes on as before.
+     */
+    @Test
+    void aMemberOfAnotherGroupCannotJoin() throws Exception {
+        int leader = group.awaitLeader(TIMEOUT);
+        long term = group.info(leader).term();
+        String[] entries = group.peers().split(",");
+        String intruderRaft = "127.0.0.1:" + freePort();
+        String intruderCommands = "tcp://127.0.0.1:" + freePort();
+        entries[0] = entries[0].split("@")[0] + "@" + intruderRaft + "@" + intruderCommands;
+        Path otherPem = dir.resolve("other.pem");
+        try (ServerProcess intruder = ServerProcess.start("intruder", dir.resolve("intruder"), "rocksdb",
+                "--node-id", entries[0].split("@")[0], "--peers", String.join(",", entries), "--raft-tls",
+                otherPem.toString())) {
+            // It asks the members for their votes and each handshake fails: it refuses the members' certificate
+            // (in TLS 1.3 the client checks the server's first), as they would refuse its own (RaftTlsTest).
+            intruder.awaitOutput("Raft port: refused a peer", TIMEOUT);
+            assertThat(intruder.outputText()).as("the configuration line shows no key material")
+                    .doesNotContain("BEGIN").doesNotContain("PrivateKey");
+            try (RewindClient client = RewindClient.builder().commandEndpoint(intruder.commandEndpoint())
+                    .requestTimeout(Duration.ofSeconds(10)).build()) {
+                assertThat(client.serverInfo().leaderId()).as("it knows no leader").isEmpty();
+            }
+            try (RewindClient client = group.client()) {
+                client.append("intruded-" + UUID.randomUUID(), ExpectedVersion.noStream(),
+                        EventData.of("StillServing", "{}"));
+            }
+            assertThat(group.info(leader).term()).as("no election was forced on the group").isEqualTo(term);
+        }
+    }
+
+    private static int freePort() throws java.io.IOException {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            return socket.getLocalPort();
         }
     }
 

@@ -53,6 +53,8 @@ public record RaftTls(Path file, PrivateKey privateKey, X509Certificate certific
     private static final Pattern PEM = Pattern.compile(
             "-----BEGIN ([A-Z ]+)-----\\s*([A-Za-z0-9+/=\\s]*?)-----END \\1-----");
     private static final String ALIAS = "rewind-member";
+    private static final long REFUSAL_LOG_NANOS = 10_000_000_000L;
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(RaftTls.class);
 
     public RaftTls {
         trusted = List.copyOf(trusted);
@@ -89,6 +91,13 @@ public record RaftTls(Path file, PrivateKey privateKey, X509Certificate certific
                     + file + "): the other members would refuse it, as it refuses them");
         }
         return new RaftTls(file, key, certificate, trusted);
+    }
+
+    /** The file and the certificate's fingerprint: never the key, nor the whole certificate, in a log line. */
+    @Override
+    public String toString() {
+        return "RaftTls[" + file + ", certificate " + certificate.getSubjectX500Principal() + " " + fingerprint()
+                + ", " + trusted.size() + " trusted]";
     }
 
     /** The SHA-256 fingerprint of this member's certificate, as hex, for logs. */
@@ -156,6 +165,8 @@ public record RaftTls(Path file, PrivateKey privateKey, X509Certificate certific
      */
     public X509ExtendedTrustManager trustManager() {
         List<byte[]> pinned = trusted.stream().map(RaftTls::encoded).toList();
+        java.util.concurrent.atomic.AtomicLong lastRefusalLog = new java.util.concurrent.atomic.AtomicLong(
+                System.nanoTime() - 2 * REFUSAL_LOG_NANOS);
         return new X509ExtendedTrustManager() {
             private void check(X509Certificate[] chain) throws CertificateException {
                 if (chain == null || chain.length == 0) {
@@ -168,8 +179,15 @@ public record RaftTls(Path file, PrivateKey privateKey, X509Certificate certific
                         return;
                     }
                 }
-                throw new CertificateException("the peer's certificate (" + chain[0].getSubjectX500Principal()
-                        + ", " + fingerprint(chain[0]) + ") is not one of this group's; refused");
+                String why = "the peer's certificate (" + chain[0].getSubjectX500Principal() + ", "
+                        + fingerprint(chain[0]) + ") is not one of this group's; refused";
+                long now = System.nanoTime();
+                long last = lastRefusalLog.get();
+                // Said at most every 10 s: whoever reaches the port may try again and again.
+                if (now - last > REFUSAL_LOG_NANOS && lastRefusalLog.compareAndSet(last, now)) {
+                    log.warn("Raft port: refused a peer: {}", why);
+                }
+                throw new CertificateException(why);
             }
 
             @Override
