@@ -104,10 +104,7 @@ public final class RewindServer implements AutoCloseable {
         warnIfExposed(config, zeromq, health);
         if (health != null) {
             RaftReplication member = raft;
-            io.rewind.server.security.AccessControl access = zeromq.access();
-            health.warnWhen(() -> access.reloadError() == null ? null : "the authorized keys file does not parse"
-                    + " or cannot be read, only the keys still listed on lines that parse stay in force: "
-                    + access.reloadError());
+            health.warnWhen(zeromq.access()::reloadWarning);
             health.ready(member == null ? () -> null : () -> member.status().leaderId().isEmpty()
                     ? "no leader is known to member '" + member.nodeId() + "' (an election is under way)" : null);
         }

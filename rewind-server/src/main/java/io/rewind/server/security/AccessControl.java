@@ -165,6 +165,17 @@ public final class AccessControl implements AutoCloseable {
         return unreadable != null ? unreadable : error;
     }
 
+    /** What an operator must be told while the file is in error, and what is in force meanwhile; null when it is not. */
+    public String reloadWarning() {
+        String unreadable = readError;
+        if (unreadable != null) {
+            return "the authorized keys file cannot be read, the keys read last stay in force: " + unreadable;
+        }
+        String broken = error;
+        return broken == null ? null : "the authorized keys file does not parse, only the keys still listed on lines"
+                + " that parse stay in force: " + broken;
+    }
+
     /** Whether CURVE and permissions are on. */
     public boolean enabled() {
         return file != null;

@@ -64,6 +64,8 @@ class AccessControlTest {
             write("ops " + admin + " read=* write=* admin", "orders " + orders + " read=order-1", "bad line fly");
             access.reloadIfChanged();
             assertThat(access.reloadError()).contains("line 3");
+            assertThat(access.reloadWarning()).startsWith("the authorized keys file does not parse, only the keys"
+                    + " still listed on lines that parse stay in force").contains("line 3");
             assertThat(failures).hasSize(1);
             assertThat(access.grant(third)).as("removed despite the typo").isNull();
             assertThat(feedCuts).as("third read the feed").hasSize(1);
@@ -100,6 +102,8 @@ class AccessControlTest {
             Files.move(file, aside);
             access.reloadIfChanged();
             assertThat(access.reloadError()).contains("cannot read the authorized keys file");
+            assertThat(access.reloadWarning()).startsWith("the authorized keys file cannot be read, the keys read last"
+                    + " stay in force");
             assertThat(access.grant(admin)).as("the list as it was").isNotNull();
             Files.move(aside, file);
             access.reloadIfChanged();
