@@ -298,15 +298,7 @@ class StoreFaultsIT {
                         .isEqualTo(acknowledged.size());
 
                 Files.delete(filler);
-                awaitSuccess(() -> acknowledged.addAll(appendEvents(client, "s", 100, 500, sent)));
-                assertHoldsEveryAcknowledged(client.readStream("s").map(RecordedEvent::eventId).toList(), acknowledged,
-                        sent);
-                assertThat(server.stop()).isZero();
-                server.restart();
-                try (RewindClient reader = client(server)) {
-                    assertHoldsEveryAcknowledged(reader.readStream("s").map(RecordedEvent::eventId).toList(),
-                            acknowledged, sent);
-                }
+                assertResumesAndRestarts(server, client, acknowledged, sent);
             }
         }
     }
@@ -332,16 +324,7 @@ class StoreFaultsIT {
                 Files.delete(filler);
                 assertThat(disk.free()).as("less free than the log holds").isLessThan(34L << 20);
 
-                awaitSuccess(() -> acknowledged.addAll(appendEvents(client, "s", 100, 500, sent)));
-                assertHoldsEveryAcknowledged(client.readStream("s").map(RecordedEvent::eventId).toList(), acknowledged,
-                        sent);
-                assertThat(server.stop()).isZero();
-                server.restart();
-                try (RewindClient reader = client(server)) {
-                    assertHoldsEveryAcknowledged(reader.readStream("s").map(RecordedEvent::eventId).toList(),
-                            acknowledged, sent);
-                    acknowledged.addAll(appendEvents(reader, "s", 100, 500, sent));
-                }
+                assertResumesAndRestarts(server, client, acknowledged, sent);
             }
             // A reserve larger than the whole disk could never be free: the start says so.
             try (ServerProcess tooLarge = ServerProcess.start("reserve-too-large", disk.path().resolve("other"),
@@ -349,6 +332,23 @@ class StoreFaultsIT {
                 tooLarge.awaitOutput("less than the reserve of 1024.0 MiB (--min-free-space): every append will be"
                         + " refused", Duration.ofSeconds(10));
             }
+        }
+    }
+
+    /**
+     * Once space is back: appends resume by themselves, the stream holds every acknowledged one, and so it does
+     * after a clean stop and a restart, which takes appends too.
+     */
+    private static void assertResumesAndRestarts(ServerProcess server, RewindClient client, List<UUID> acknowledged,
+            List<UUID> sent) {
+        awaitSuccess(() -> acknowledged.addAll(appendEvents(client, "s", 100, 500, sent)));
+        assertHoldsEveryAcknowledged(client.readStream("s").map(RecordedEvent::eventId).toList(), acknowledged, sent);
+        assertThat(server.stop()).isZero();
+        server.restart();
+        try (RewindClient reader = client(server)) {
+            assertHoldsEveryAcknowledged(reader.readStream("s").map(RecordedEvent::eventId).toList(), acknowledged,
+                    sent);
+            acknowledged.addAll(appendEvents(reader, "s", 100, 500, sent));
         }
     }
 
