@@ -256,7 +256,9 @@ class SubscriptionIT {
                     client.append("s", ExpectedVersion.any(), EventData.of("A", Integer.toString(i)));
                 }
                 await("the healthy subscription", Duration.ofSeconds(30), () -> healthy.events.size() == 6);
-                await("the failure", Duration.ofSeconds(30), () -> bad.state() == SubscriptionState.CLOSED);
+                // The subscription reports CLOSED before it calls onError: wait for both.
+                await("the failure", Duration.ofSeconds(30), () -> bad.state() == SubscriptionState.CLOSED
+                        && !failing.errors.isEmpty());
                 await("the resumed subscription", Duration.ofSeconds(30), () -> resumed.events.size() == 5);
                 await("the live-only subscription", Duration.ofSeconds(30), () -> fromEnd.events.size() == 4);
 
